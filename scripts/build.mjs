@@ -18,7 +18,7 @@ async function bundleBootstrapper() {
     target: 'node18',
     format: 'esm',
     minify: true,
-    legalComments: 'linked',
+    legalComments: 'eof',
     // Some CommonJS dependencies call require(); give the ESM bundle one.
     banner: {
       js: "#!/usr/bin/env node\nimport { createRequire as __k3sCreateRequire } from 'node:module';\nconst require = __k3sCreateRequire(import.meta.url);",

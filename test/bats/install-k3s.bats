@@ -1,0 +1,163 @@
+#!/usr/bin/env bats
+# install-k3s, the TypeScript half of install.sh: every source (binaryPath, GitHub release, OCI registries) against
+# real servers on the sandbox's loopback. Each test is one whole scenario inside one gVisor sandbox.
+
+load '../lib/common'
+
+setup_file() {
+  export K3S_SANDBOX_BUNDLE="${K3S_SANDBOX_BUNDLE:-$DIST/k3s-sandbox.mjs}"
+  [ -f "$K3S_SANDBOX_BUNDLE" ] || { echo "missing $K3S_SANDBOX_BUNDLE: run npm run build" >&2; return 1; }
+  [ -x "$FIXTURES_BIN/k3s-double" ] || { echo "missing $FIXTURES_BIN/k3s-double: run test/fixtures/build-all.sh" >&2; return 1; }
+}
+
+# Runs a scenario in gVisor with the fixture helpers loaded and a scratch dir $W.
+scenario() {
+  gvisor_script "set -eu
+    exec 2>&1
+    export REPO_ROOT='$REPO_ROOT' FIXTURES_BIN='$FIXTURES_BIN' K3S_SANDBOX_BUNDLE='$K3S_SANDBOX_BUNDLE'
+    W=\$(mktemp -d)
+    . '$REPO_ROOT/test/fixtures/install/scenario.bash'
+    $1"
+}
+
+@test "GitHub path: stable resolves through the channel redirect, the binary is checked against sha256sum and installed; NO_PROXY is honoured" {
+  run scenario '
+    make_tls
+    make_release "$FIXTURES_BIN/k3s-double"
+    start_https_fixture
+    start_connect_proxy
+    VERSION_SETTING=stable REGISTRIES_SETTING= write_install_config
+    HTTPS_PROXY="http://127.0.0.1:$PROXY_PORT" NO_PROXY=127.0.0.1 install_k3s
+    echo "proxied requests with NO_PROXY=127.0.0.1: $(wc -l <"$W/proxy.log")"
+    echo "version: $(/usr/local/bin/k3s --version | head -1)"
+    echo "record: $(jq -r ".version + \" \" + .source" /usr/local/etc/k3s-sandbox/installed-k3s.json)"
+    cmp /usr/local/bin/k3s "$FIXTURES_BIN/k3s-double" && echo "same bytes as the release"
+    find /usr/local/bin -maxdepth 1 -name ".k3s-sandbox-install-*" | grep . && echo "LEFTOVER" || true
+    sed "s/^/served: /" "$W/requests.log"
+    echo "without the install record:"
+    rm /usr/local/etc/k3s-sandbox/installed-k3s.json
+    : >"$W/requests.log"
+    install_k3s
+    sed "s/^/then served: /" "$W/requests.log"'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"channel stable is v1.33.5+k3s1"* ]]
+  [[ "$output" == *"proxied requests with NO_PROXY=127.0.0.1: 0"* ]]
+  [[ "$output" == *"version: k3s version v1.33.5+k3s1 (double)"* ]]
+  [[ "$output" == *"record: v1.33.5+k3s1 GitHub release https://127.0.0.1:8443/"* ]]
+  [[ "$output" == *"same bytes as the release"* ]]
+  [[ "$output" == *"served: GET /v1-release/channels/stable"* ]]
+  [[ "$output" == *"served: GET /k3s-io/k3s/releases/download/v1.33.5+k3s1/sha256sum-amd64.txt"* ]]
+  [[ "$output" != *"served: GET /k3s-io/k3s/releases/tag/"* ]]
+  [[ "$output" != *LEFTOVER* ]]
+  [[ "$output" == *"without the install record:"*"/usr/local/bin/k3s already has the sha256"*"nothing to download"* ]]
+  [[ "$output" == *"then served: GET /k3s-io/k3s/releases/download/v1.33.5+k3s1/sha256sum-amd64.txt"* ]]
+  [[ "$output" != *"then served: GET /k3s-io/k3s/releases/download/v1.33.5+k3s1/k3s"* ]]
+}
+
+@test "checksum path: a wrong sha256 fails the install and installs nothing" {
+  run scenario '
+    make_tls
+    make_release "$FIXTURES_BIN/k3s-double" "$(printf 1%.0s $(seq 64))"
+    start_https_fixture
+    REGISTRIES_SETTING= write_install_config
+    rc=0; install_k3s || rc=$?
+    echo "exit: $rc"
+    [ -e /usr/local/bin/k3s ] && echo "INSTALLED" || echo "no binary"
+    [ -e /usr/local/etc/k3s-sandbox/installed-k3s.json ] && echo "RECORDED" || echo "no record"
+    find /usr/local/bin -maxdepth 1 -name ".k3s-sandbox-install-*" | grep . && echo "LEFTOVER" || true'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"exit: 1"* ]]
+  [[ "$output" == *"sha256 mismatch, expected 1111111111111111111111111111111111111111111111111111111111111111"* ]]
+  [[ "$output" == *"no binary"* ]]
+  [[ "$output" == *"no record"* ]]
+  [[ "$output" != *LEFTOVER* ]]
+}
+
+@test "registry path: GitHub answers 403, the image comes from a real registry with token auth, through HTTPS_PROXY; a second run is a no-op" {
+  run scenario '
+    make_tls
+    start_https_fixture --forbid-releases
+    start_registry
+    push_k3s_image "$FIXTURES_BIN/k3s-double"
+    start_connect_proxy
+    write_install_config
+    : >"$W/requests.log"
+    HTTPS_PROXY="http://127.0.0.1:$PROXY_PORT" install_k3s
+    cmp /usr/local/bin/k3s "$FIXTURES_BIN/k3s-double" && echo "same bytes as the image layer"
+    sed "s/^/proxied: /" "$W/proxy.log"
+    sed "s/^/served: /" "$W/requests.log"
+    echo "second run:"
+    : >"$W/proxy.log"
+    HTTPS_PROXY="http://127.0.0.1:$PROXY_PORT" install_k3s
+    echo "requests in second run: $(wc -l <"$W/proxy.log")"'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"403 from https://127.0.0.1:8443/k3s-io/k3s/releases/download/v1.33.5+k3s1/sha256sum-amd64.txt"* ]]
+  [[ "$output" == *"fetching an anonymous token from https://127.0.0.1:8443/token"* ]]
+  [[ "$output" == *"rancher/k3s:v1.33.5-k3s1 linux/amd64 is sha256:"* ]]
+  [[ "$output" == *"installed /usr/local/bin/k3s from registry 127.0.0.1:5443"* ]]
+  [[ "$output" == *"same bytes as the image layer"* ]]
+  [[ "$output" == *"proxied: CONNECT 127.0.0.1:5443"* ]]
+  [[ "$output" == *"proxied: CONNECT 127.0.0.1:8443"* ]]
+  [[ "$output" == *"served: GET /token"* ]]
+  [[ "$output" == *"is already installed at /usr/local/bin/k3s"* ]]
+  [[ "$output" == *"requests in second run: 0"* ]]
+}
+
+@test "tampered blob: a registry layer whose bytes do not match its digest is rejected and nothing is installed" {
+  run scenario '
+    make_tls
+    start_https_fixture --forbid-releases
+    start_registry
+    push_k3s_image "$FIXTURES_BIN/k3s-double"
+    for blob in $(find "$W/registry" -path "*/blobs/sha256/*/data" -size +100k); do
+      printf X | dd of="$blob" bs=1 seek=5000 conv=notrunc status=none
+      echo "tampered $blob"
+    done
+    write_install_config
+    rc=0; install_k3s || rc=$?
+    echo "exit: $rc"
+    [ -e /usr/local/bin/k3s ] && echo "INSTALLED" || echo "no binary"'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"tampered "* ]]
+  [[ "$output" == *"exit: 1"* ]]
+  [[ "$output" =~ blob\ sha256:[0-9a-f]{64}:\ sha256\ mismatch ]]
+  [[ "$output" == *"no binary"* ]]
+}
+
+@test "every source failing: the error lists each source and why" {
+  run scenario '
+    make_tls
+    start_https_fixture --forbid-releases
+    REGISTRIES_SETTING="127.0.0.1:$REGISTRY_PORT,127.0.0.1:$RELEASE_PORT" write_install_config "\"binaryPath\": \"/opt/missing/k3s\""
+    rc=0; install_k3s 2>"$W/err" || rc=$?
+    echo "exit: $rc"
+    sed -n "/could not install/,\$p" "$W/err"'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"exit: 1"* ]]
+  [[ "$output" == *"could not install k3s v1.33.5+k3s1 for linux/amd64 from any source:"* ]]
+  [[ "$output" == *"  - binaryPath /opt/missing/k3s: no such file"* ]]
+  [[ "$output" == *"  - GitHub release https://127.0.0.1:8443/k3s-io/k3s/releases/download/v1.33.5+k3s1: HTTP 403"* ]]
+  [[ "$output" == *"  - registry 127.0.0.1:5443 (rancher/k3s:v1.33.5-k3s1, linux/amd64): ECONNREFUSED"* ]]
+  [[ "$output" == *"  - registry 127.0.0.1:8443 (rancher/k3s:v1.33.5-k3s1, linux/amd64): HTTP 404"* ]]
+}
+
+@test "binaryPath, air-gapped: installs with no server at all; stable falls back to the pinned release with a warning; a second run is a no-op" {
+  run scenario '
+    cp "$FIXTURES_BIN/k3s-double" "$W/k3s-airgap"
+    VERSION_SETTING=stable write_install_config "\"binaryPath\": \"$W/k3s-airgap\""
+    install_k3s
+    cmp /usr/local/bin/k3s "$W/k3s-airgap" && echo "same bytes as binaryPath"
+    echo "second run:"
+    install_k3s 2>&1 | grep -E "already|installed"'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"warning: cannot resolve channel stable"*"using the pinned v1.33.5+k3s1"* ]]
+  [[ "$output" == *"installed /usr/local/bin/k3s from binaryPath"* ]]
+  [[ "$output" == *"same bytes as binaryPath"* ]]
+  [[ "$output" == *"second run:"*"already has the sha256"* ]]
+}
