@@ -1,0 +1,115 @@
+import { accessSync, constants } from 'node:fs';
+import { execa } from 'execa';
+import type { CommandContext, Mode } from '../context.js';
+import type { Config } from '../config.js';
+import type { Paths } from '../paths.js';
+import { collectFacts, type ProbeFacts } from '../steps/probe.js';
+import { MODES, PlanError, blockersFor, planFor, type Blocker } from '../steps/plan.js';
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function gib(bytes: number | null): string {
+  return bytes === null ? 'unknown' : `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+}
+
+function yesNo(value: boolean, why?: string): string {
+  return `${value ? 'yes' : 'no'}${why ? ` (${why})` : ''}`;
+}
+
+/** The probe facts as "name: value" lines. */
+export function describeFacts(facts: ProbeFacts): string[] {
+  const caps = facts.capabilities;
+  return [
+    `kernel: ${facts.gvisor ? 'gVisor' : 'Linux'} ${facts.kernelRelease}${facts.gvisorSignals.length ? ` (signals: ${facts.gvisorSignals.join('; ')})` : ''}`,
+    `uid: ${facts.uid}; capabilities (${facts.capabilities.source}): SYS_PTRACE ${yesNo(caps.sysPtrace)}, SYS_ADMIN ${yesNo(caps.sysAdmin)}, NET_ADMIN ${yesNo(caps.netAdmin)}`,
+    `ptrace: ${yesNo(facts.ptrace.usable, facts.ptrace.reason)}`,
+    `seccomp: ${yesNo(facts.seccomp.usable, facts.seccomp.reason)}`,
+    `cgroup: ${facts.cgroup.version === null ? 'none' : `v${facts.cgroup.version} [${facts.cgroup.controllers.join(' ')}]`}`,
+    `/dev/kmsg: ${yesNo(facts.kmsg)}`,
+    `overlay in the data dir: ${yesNo(facts.overlay.usable, facts.overlay.reason)}`,
+    `vxlan: ${yesNo(facts.vxlan.usable, facts.vxlan.reason)}`,
+    `iptables: ${facts.iptables.reason}`,
+    `default route: ${yesNo(facts.defaultRoute)}`,
+    `k3s sysctls missing or read-only: ${facts.sysctls.length === 0 ? 'none' : facts.sysctls.map((s) => `${s.path} (${s.state})`).join(', ')}`,
+    `port: ${facts.port.reason}`,
+    `data dir: ${facts.dataDir.path} on ${facts.dataDir.fsType}, ${gib(facts.dataDir.freeBytes)} free, ${facts.dataDir.writable ? 'writable' : 'not writable'}`,
+    `memory: ${gib(facts.memory.availableBytes)} available of ${gib(facts.memory.totalBytes)}; CPUs: ${facts.cpus}`,
+  ];
+}
+
+/** Blockers that come from the installation rather than the sandbox: the binaries each mode runs. */
+function installBlockers(mode: Mode, paths: Paths): Blocker[] {
+  const blockers: Blocker[] = [];
+  if (!isExecutable(paths.k3s)) {
+    blockers.push({ problem: `no k3s binary at ${paths.k3s}`, remedy: 'install the feature (install.sh), or point $K3S_SANDBOX_K3S at a k3s binary' });
+  }
+  if (!isExecutable(paths.supervise)) {
+    blockers.push({ problem: `no supervisor at ${paths.supervise}`, remedy: 'reinstall the feature, or set $K3S_SANDBOX_BIN_DIR' });
+  }
+  if (mode === 'sandboxed-node' && !isExecutable(paths.intercept)) {
+    blockers.push({ problem: `no interceptor at ${paths.intercept}`, remedy: 'reinstall the feature, or set $K3S_SANDBOX_BIN_DIR' });
+  }
+  return blockers;
+}
+
+/** k3s runs as root: a non-root caller needs passwordless sudo, which `up` uses to re-run itself. */
+async function rootBlockers(facts: ProbeFacts): Promise<Blocker[]> {
+  if (facts.uid === 0) return [];
+  const sudo = await execa('sudo', ['-n', 'true'], { reject: false, stdio: 'ignore', timeout: 5000 }).catch(() => undefined);
+  if (sudo?.exitCode === 0) return [];
+  return [{ problem: `running as uid ${facts.uid}, and \`sudo -n\` is refused: k3s must run as root`, remedy: 'run k3s-sandbox as root, or allow this user passwordless sudo' }];
+}
+
+export interface DoctorReport {
+  lines: string[];
+  runnable: Mode[];
+}
+
+/** Pure report from facts, config and paths: each fact, each mode with its blockers, and what `up` would do. */
+export function doctorReport(facts: ProbeFacts, config: Config, paths: Paths, callerBlockers: Blocker[] = []): DoctorReport {
+  const lines = describeFacts(facts).map((line) => `  ${line}`);
+  lines.unshift('facts:');
+  lines.push('modes:');
+  const runnable: Mode[] = [];
+  for (const mode of MODES) {
+    const blockers = [...blockersFor(mode, facts, config), ...installBlockers(mode, paths), ...callerBlockers];
+    if (blockers.length === 0) {
+      runnable.push(mode);
+      lines.push(`  ✓ ${mode}`);
+    } else {
+      lines.push(`  ✗ ${mode}`);
+      for (const blocker of blockers) lines.push(`      ${blocker.problem}`, `        remedy: ${blocker.remedy}`);
+    }
+  }
+  try {
+    const plan = planFor(facts, config, paths);
+    lines.push(`up would run: mode ${plan.mode}${config.mode === 'auto' ? ' (auto)' : ''}; ${plan.limits}`);
+    lines.push(`  k3s ${plan.k3sArgs.join(' ')}`);
+    for (const remedy of plan.remedies) lines.push(`  ${remedy.remedy}: ${remedy.reason}`);
+  } catch (error) {
+    if (!(error instanceof PlanError)) throw error;
+    lines.push(`up would fail: ${error.message}`);
+  }
+  if (facts.port.free === false) lines.push(`note: ${facts.port.reason}; fine if it is this tool's k3s, otherwise up will refuse to start`);
+  if (!facts.seccomp.usable) lines.push(`note: no seccomp (${facts.seccomp.reason}): the interceptor stops on every syscall, which is slower`);
+  return { lines, runnable };
+}
+
+/** `doctor`: prints the report; exits 1 when no mode can run here. */
+export async function run(ctx: CommandContext): Promise<number> {
+  const facts = await collectFacts({ dataDir: ctx.config.dataDir, httpsPort: ctx.config.httpsPort });
+  const report = doctorReport(facts, ctx.config, ctx.paths, await rootBlockers(facts));
+  process.stdout.write(report.lines.join('\n') + '\n');
+  if (report.runnable.length === 0) {
+    process.stdout.write('no mode can run in this sandbox: see the remedies above\n');
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,43 @@
+/**
+ * `down`: stop the k3s this tool started, and nothing else. SIGTERM goes to the supervisor named by
+ * OUR pidfile (checked to be our binary with our pidfile), which stops k3s; what is left of its
+ * session after the grace period gets SIGKILL. In agent modes the leftovers k3s does not clean up
+ * itself are removed as k3s-killall.sh does. Idempotent: nothing running is success.
+ */
+import { rmSync } from 'node:fs';
+import type { CommandContext } from '../context.js';
+import { cleanUpAgentLeftovers } from '../instance/agentCleanup.js';
+import { isRoot } from '../instance/root.js';
+import { clearInstanceFiles, liveSupervisorPid, readInstanceRecord } from '../instance/state.js';
+import { orphanedSessionId, stopInstance } from '../instance/stop.js';
+import { isAgentMode } from '../steps/wait.js';
+
+export async function run(ctx: CommandContext): Promise<number> {
+  const { paths } = ctx;
+  const supervisorPid = liveSupervisorPid(paths);
+  const sessionId = supervisorPid ?? orphanedSessionId(paths);
+  if (sessionId === undefined) {
+    if (isRoot()) {
+      // A crash loop's status file would keep `status` reporting it after an explicit down.
+      clearInstanceFiles(paths);
+      rmSync(paths.statusFile, { force: true });
+    }
+    process.stdout.write('k3s-sandbox: not running\n');
+    return 0;
+  }
+  if (!isRoot()) {
+    process.stderr.write(`k3s-sandbox: k3s runs as root (supervisor ${sessionId}); run \`sudo k3s-sandbox down\`\n`);
+    return 1;
+  }
+  const record = readInstanceRecord(paths);
+  const outcome = await ctx.status.step('stop', async (handle) => {
+    const result = await stopInstance(paths, sessionId);
+    handle.detail(result.killed ? `SIGKILL to ${result.killedPids.join(', ')}` : 'stopped cleanly');
+    return result;
+  });
+  if (record && isAgentMode(record)) {
+    await ctx.status.step('clean up agent leftovers', () => cleanUpAgentLeftovers(record.dataDir, (line) => ctx.status.info(line)));
+  }
+  process.stdout.write(`k3s-sandbox: stopped (supervisor ${sessionId}${outcome.killed ? ', forced with SIGKILL' : ''})\n`);
+  return 0;
+}

@@ -1,0 +1,85 @@
+/**
+ * `status [--json]`: supervisor state, mode and readiness, from the state dir and one /readyz call.
+ * Exit 0 when k3s is up and ready, 3 when it is not running, 1 otherwise (starting, crash loop, not ready).
+ */
+import type { CommandContext } from '../context.js';
+import { liveSupervisorPid, readInstanceRecord, readSupervisorStatus } from '../instance/state.js';
+import { checkHealthy, readinessSource } from '../kube/health.js';
+
+export interface StatusReport {
+  running: boolean;
+  /** The supervisor's state, or `stopped` when there is no supervisor. */
+  state: string;
+  /** true/false from /readyz; null when not running or the admin kubeconfig is not readable by the caller. */
+  ready: boolean | null;
+  mode: string | null;
+  supervisorPid: number | null;
+  k3sPid: number | null;
+  starts: number;
+  crashes: number;
+  lastExit: string | null;
+  lastFatal: string | null;
+  launchedAt: string | null;
+  limits: string | null;
+  log: string;
+}
+
+export async function collectStatus(ctx: CommandContext): Promise<StatusReport> {
+  const { paths } = ctx;
+  const supervisorPid = liveSupervisorPid(paths) ?? null;
+  const supervisor = readSupervisorStatus(paths);
+  const record = readInstanceRecord(paths);
+  const running = supervisorPid !== null;
+  let ready: boolean | null = null;
+  const source = record ? readinessSource(record, paths) : undefined;
+  if (running && supervisor?.state === 'running' && source) {
+    ready = await checkHealthy(source);
+  } else if (running && supervisor?.state !== 'running') {
+    ready = false;
+  }
+  // After a crash loop the supervisor has exited, but its status file tells why.
+  const state = running ? (supervisor?.state ?? 'starting') : supervisor?.state === 'crashloop' ? 'crashloop' : 'stopped';
+  return {
+    running,
+    state,
+    ready,
+    mode: record?.mode ?? null,
+    supervisorPid,
+    k3sPid: running ? (supervisor?.childPid ?? null) : null,
+    starts: supervisor?.starts ?? 0,
+    crashes: supervisor?.crashes ?? 0,
+    lastExit: supervisor?.lastExit ?? null,
+    lastFatal: supervisor?.lastFatal ?? null,
+    launchedAt: record ? new Date(record.launchedAt).toISOString() : null,
+    limits: record?.limits ?? null,
+    log: paths.logFile,
+  };
+}
+
+function describe(report: StatusReport): string[] {
+  if (report.state === 'crashloop') {
+    return [
+      `k3s-sandbox: crash loop: k3s crashed ${report.crashes} times and the supervisor gave up`,
+      `  last fatal line: ${report.lastFatal ?? report.lastExit ?? 'none'}`,
+      `  log: ${report.log}; \`k3s-sandbox up\` starts it again`,
+    ];
+  }
+  if (!report.running) return ['k3s-sandbox: not running'];
+  const readiness =
+    report.ready === null ? 'readiness unknown (no readable kubeconfig for it: root can run `k3s-sandbox up --user <you>`)' : report.ready ? 'ready' : 'not ready';
+  return [
+    `k3s-sandbox: ${report.state}, ${readiness}, mode ${report.mode ?? 'unknown'}`,
+    `  supervisor pid ${report.supervisorPid}, k3s pid ${report.k3sPid ?? 'none'}, starts ${report.starts}, crashes ${report.crashes}`,
+    ...(report.lastFatal ? [`  last fatal line: ${report.lastFatal}`] : []),
+    ...(report.launchedAt ? [`  launched ${report.launchedAt}`] : []),
+    ...(report.limits ? [`  ${report.limits}`] : []),
+  ];
+}
+
+export async function run(ctx: CommandContext, options: { json: boolean }): Promise<number> {
+  const report = await collectStatus(ctx);
+  process.stdout.write(options.json ? JSON.stringify(report) + '\n' : describe(report).join('\n') + '\n');
+  if (report.state === 'crashloop') return 1;
+  if (!report.running) return 3;
+  return report.ready === false || report.state !== 'running' ? 1 : 0;
+}

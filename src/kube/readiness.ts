@@ -1,0 +1,130 @@
+/**
+ * The readiness checks wait, launch and status use: an authenticated GET /readyz with the admin client
+ * cert from the kubeconfig k3s writes (anonymous requests get 401 from k3s), and for agent modes the
+ * node's Ready condition.
+ *
+ * client-node reads the kubeconfig and turns it into TLS material. Loading client-node costs several
+ * hundred milliseconds, so the result is cached (mode 600, next to the admin kubeconfig, keyed by that
+ * file's inode, mtime and size): a warm `up` and `status` only read the cache and make one HTTPS call.
+ * Polling reuses one keep-alive agent, so polling every 50 ms costs one TLS handshake, not one per poll.
+ */
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:https';
+
+export interface ApiIdentity {
+  server: string;
+  ca?: string;
+  cert: string;
+  key: string;
+  /** The kubeconfig this came from, and its inode:mtime:size when read. */
+  source: string;
+  stamp: string;
+}
+
+export interface ReadyzAnswer {
+  /** HTTP status, or undefined when no answer came (connection refused, timeout). */
+  status?: number;
+  body?: string;
+  error?: string;
+}
+
+const REQUEST_TIMEOUT_MS = 2000;
+
+function stampOf(file: string): string {
+  const stat = statSync(file);
+  return `${stat.ino}:${stat.mtimeMs}:${stat.size}`;
+}
+
+function asText(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+}
+
+/** Reads the kubeconfig (at `context`, else its current one) with client-node; throws if it is missing or unusable. */
+async function identityFromKubeconfig(kubeconfigFile: string, context?: string): Promise<ApiIdentity> {
+  const stamp = stampOf(kubeconfigFile);
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(kubeconfigFile);
+  if (context) kubeConfig.setCurrentContext(context);
+  const cluster = kubeConfig.getCurrentCluster();
+  if (!cluster) throw new Error(`${kubeconfigFile} names no current cluster`);
+  const tls: { ca?: unknown; cert?: unknown; key?: unknown } = {};
+  await kubeConfig.applyToHTTPSOptions(tls);
+  const cert = asText(tls.cert);
+  const key = asText(tls.key);
+  if (!cert || !key) throw new Error(`${kubeconfigFile} has no client certificate and key`);
+  return { server: cluster.server, ca: asText(tls.ca), cert, key, source: kubeconfigFile, stamp };
+}
+
+/** Where the credentials for /readyz come from: a kubeconfig, the context in it, and the cache for it. */
+export interface ReadinessSource {
+  kubeconfig: string;
+  /** Unset: the file's current context (k3s's admin kubeconfig has only one). */
+  context?: string;
+  cacheFile?: string;
+}
+
+/**
+ * The TLS identity for a source, from its cache file when that still matches the kubeconfig, else
+ * from client-node (refreshing the cache when there is one and it is writable).
+ */
+export async function loadIdentity(source: ReadinessSource): Promise<ApiIdentity> {
+  const { kubeconfig: kubeconfigFile, context, cacheFile } = source;
+  if (cacheFile) {
+    try {
+      const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as ApiIdentity;
+      if (cached.source === kubeconfigFile && cached.stamp === stampOf(kubeconfigFile)) return cached;
+    } catch {
+      // No cache yet, or a stale or unreadable one.
+    }
+  }
+  const identity = await identityFromKubeconfig(kubeconfigFile, context);
+  if (cacheFile) {
+    try {
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify(identity), { mode: 0o600 });
+      renameSync(tmp, cacheFile);
+    } catch {
+      // Not ours to write (non-root): the next call reads the kubeconfig again.
+    }
+  }
+  return identity;
+}
+
+export function agentFor(identity: ApiIdentity, keepAlive: boolean): Agent {
+  return new Agent({ keepAlive, maxSockets: 1, ca: identity.ca, cert: identity.cert, key: identity.key });
+}
+
+/** GET /readyz with the identity's client cert. */
+export function readyz(identity: ApiIdentity, agent: Agent): Promise<ReadyzAnswer> {
+  const server = new URL(identity.server);
+  return new Promise((resolve) => {
+    const req = request(
+      { agent, protocol: server.protocol, hostname: server.hostname, port: server.port, path: '/readyz', method: 'GET', timeout: REQUEST_TIMEOUT_MS },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode, body: body.trim() }));
+        res.on('error', (error) => resolve({ error: error.message }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
+    req.on('error', (error) => resolve({ error: error.message }));
+    req.end();
+  });
+}
+
+/** Name of a node whose Ready condition is True, if any (client-node's CoreV1Api). */
+export async function readyNodeName(source: ReadinessSource): Promise<string | undefined> {
+  const { CoreV1Api, KubeConfig } = await import('@kubernetes/client-node');
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(source.kubeconfig);
+  if (source.context) kubeConfig.setCurrentContext(source.context);
+  const nodes = await kubeConfig.makeApiClient(CoreV1Api).listNode();
+  const ready = nodes.items.find((node) =>
+    node.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True'),
+  );
+  return ready?.metadata?.name;
+}

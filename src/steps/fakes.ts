@@ -1,0 +1,281 @@
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  rmdirSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import { execa } from 'execa';
+import type { Context, Plan } from '../context.js';
+import type { Paths } from '../paths.js';
+import { parseMountinfo } from './probe.js';
+
+/**
+ * Everything k3s needs that the sandbox lacks, made idempotently under the lib dir (root-owned, never
+ * world-writable): the fake /proc/sys tree the interceptor serves, the host-local CNI stand-in, a PATH directory where
+ * `iptables` means iptables-legacy (the host's own alternatives stay untouched), and a /dev/null bind over a missing
+ * /dev/kmsg. Files are written to a temp name and renamed; anything a previous plan made and this one does not need is
+ * removed.
+ */
+
+const SYSCTL_PATH_RE = /^[a-z0-9_-]+(\/[a-z0-9_-]+)*$/;
+const SYSCTL_VALUE_RE = /^[0-9]*$/;
+/** The iptables tools kube-proxy, flannel and the network policy controller call. */
+const IPTABLES_TOOLS = ['iptables', 'iptables-save', 'iptables-restore', 'ip6tables', 'ip6tables-save', 'ip6tables-restore'];
+
+export interface FakesOptions {
+  /** Where /dev/kmsg lives (tests pass a temp dir). */
+  devDir?: string;
+  /** Where cgroup v1 hierarchies are mounted (tests pass a temp dir). */
+  cgroupRoot?: string;
+  /** The host's iptables-legacy binary, from the probe. */
+  iptablesLegacy?: string | null;
+}
+
+/** Creates `dir` and its parents up to `base` (inclusive; nothing above it is touched), each root-owned (when we are root) and not writable by others. */
+export function ensureSafeDir(base: string, dir: string): void {
+  if (dir !== base && !dir.startsWith(base + sep)) throw new Error(`${dir} is outside ${base}`);
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const chain: string[] = [];
+  for (let current = dir; ; current = dirname(current)) {
+    chain.push(current);
+    if (current === base || dirname(current) === current) break;
+  }
+  for (const current of chain) {
+    const stats = lstatSync(current);
+    if (stats.isSymbolicLink() || !stats.isDirectory()) {
+      throw new Error(`${current} must be a real directory, not a symlink or file: remove it and run up again`);
+    }
+    if (process.getuid?.() === 0 && stats.uid !== 0) chownSync(current, 0, 0);
+    if ((stats.mode & 0o002) !== 0) chmodSync(current, stats.mode & 0o7755);
+  }
+}
+
+function writeAtomic(file: string, content: string, mode: number): boolean {
+  try {
+    if (readFileSync(file, 'utf8') === content && (lstatSync(file).mode & 0o7777) === mode) return false;
+  } catch {
+    // absent or unreadable: write it
+  }
+  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+  writeFileSync(temp, content, { mode });
+  chmodSync(temp, mode);
+  renameSync(temp, file);
+  return true;
+}
+
+/**
+ * writeAtomic into a directory made safe first. Concurrent `up` calls run this step before the instance lock, and one
+ * may prune an empty directory just made by another: the write is then retried once the directory exists again.
+ */
+function writeIntoSafeDir(base: string, file: string, content: string, mode: number): boolean {
+  for (let attempt = 1; ; attempt++) {
+    ensureSafeDir(base, dirname(file));
+    try {
+      return writeAtomic(file, content, mode);
+    } catch (error) {
+      if (!isErrno(error, 'ENOENT') || attempt >= 3) throw error;
+    }
+  }
+}
+
+function symlinkAtomic(target: string, link: string): boolean {
+  try {
+    if (readlinkSync(link) === target) return false;
+  } catch {
+    // absent or not a link: replace it
+  }
+  const temp = join(dirname(link), `.${basename(link)}.${process.pid}.tmp`);
+  rmSync(temp, { force: true });
+  symlinkSync(target, temp);
+  renameSync(temp, link);
+  return true;
+}
+
+/** Files below `dir`, leaving out the dot-named temp files a concurrent `up` may be about to rename into place. */
+function listFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => !entry.isDirectory() && !entry.name.startsWith('.'))
+    .map((entry) => join(entry.parentPath ?? entry.path, entry.name));
+}
+
+function isErrno(error: unknown, ...codes: string[]): boolean {
+  return codes.includes((error as NodeJS.ErrnoException).code ?? '');
+}
+
+/** Removes empty directories below `dir` (deepest first), keeping `dir` itself; one a concurrent `up` fills is kept. */
+function pruneEmptyDirs(dir: string): void {
+  if (!existsSync(dir)) return;
+  const dirs = readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => join(entry.parentPath ?? entry.path, entry.name))
+    .sort((a, b) => b.split(sep).length - a.split(sep).length);
+  for (const sub of dirs) {
+    try {
+      rmdirSync(sub);
+    } catch (error) {
+      if (!isErrno(error, 'ENOTEMPTY', 'EEXIST', 'ENOENT')) throw error;
+    }
+  }
+}
+
+/** `<fakeRoot>/proc/sys/<path>` holding `<value>\n` for exactly the planned sysctls. */
+export function syncFakeTree(paths: Pick<Paths, 'libDir' | 'fakeRoot'>, sysctls: Record<string, string>): string[] {
+  const changes: string[] = [];
+  const sysDir = join(paths.fakeRoot, 'proc', 'sys');
+  const wanted = new Set<string>();
+  for (const [path, value] of Object.entries(sysctls)) {
+    if (!SYSCTL_PATH_RE.test(path) || !SYSCTL_VALUE_RE.test(value)) {
+      throw new Error(`refusing fake sysctl ${JSON.stringify(path)}=${JSON.stringify(value)}: paths are lowercase words joined by /, values digits`);
+    }
+    const file = join(sysDir, path);
+    wanted.add(file);
+    if (writeIntoSafeDir(paths.libDir, file, `${value}\n`, 0o644)) changes.push(`fake /proc/sys/${path} = ${value}`);
+  }
+  for (const file of listFiles(sysDir)) {
+    if (!wanted.has(file)) {
+      rmSync(file, { force: true });
+      changes.push(`removed stale fake /proc/sys/${relative(sysDir, file)}`);
+    }
+  }
+  pruneEmptyDirs(paths.fakeRoot);
+  return changes;
+}
+
+function shellWord(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The host-local stand-in: a shell wrapper that runs this CLI's hidden `cni` command (src/cni/hostLocal.ts). */
+export function hostLocalWrapper(paths: Pick<Paths, 'selfCommand' | 'cniStateDir'>): string {
+  return [
+    '#!/bin/sh',
+    '# Written by k3s-sandbox: an IPAM-only host-local CNI plugin (it allocates addresses, it creates no interfaces).',
+    '# k3s in control-plane mode waits until a host-local is on its PATH; this one is real enough to answer the CNI spec.',
+    `K3S_SANDBOX_CNI_STATE_DIR=${shellWord(paths.cniStateDir)} exec ${paths.selfCommand.map(shellWord).join(' ')} cni`,
+    '',
+  ].join('\n');
+}
+
+export function syncCniStandIn(paths: Pick<Paths, 'libDir' | 'cniBinDir' | 'cniStateDir' | 'selfCommand'>, wanted: boolean): string[] {
+  const file = join(paths.cniBinDir, 'host-local');
+  if (!wanted) {
+    if (!existsSync(file)) return [];
+    rmSync(file, { force: true });
+    return [`removed the host-local stand-in ${file}`];
+  }
+  ensureSafeDir(paths.libDir, paths.cniStateDir);
+  chmodSync(paths.cniStateDir, 0o700);
+  return writeIntoSafeDir(paths.libDir, file, hostLocalWrapper(paths), 0o755) ? [`host-local stand-in at ${file}`] : [];
+}
+
+/** `<iptablesBinDir>/iptables` → the host's iptables-legacy (and the -save/-restore and ip6tables siblings that exist). */
+export function syncIptablesLegacy(paths: Pick<Paths, 'libDir' | 'iptablesBinDir'>, legacyBinary: string | null | undefined, wanted: boolean): string[] {
+  const changes: string[] = [];
+  if (!wanted) {
+    if (existsSync(paths.iptablesBinDir)) {
+      rmSync(paths.iptablesBinDir, { recursive: true, force: true });
+      changes.push(`removed ${paths.iptablesBinDir}`);
+    }
+    return changes;
+  }
+  if (!legacyBinary) throw new Error('the plan wants iptables-legacy but the probe found no iptables-legacy binary');
+  ensureSafeDir(paths.libDir, paths.iptablesBinDir);
+  const legacyDir = dirname(legacyBinary);
+  for (const tool of IPTABLES_TOOLS) {
+    const target = join(legacyDir, tool.replace(/^(ip6?tables)/, '$1-legacy'));
+    const link = join(paths.iptablesBinDir, tool);
+    if (existsSync(target)) {
+      if (symlinkAtomic(target, link)) changes.push(`${link} -> ${target}`);
+    } else {
+      rmSync(link, { force: true });
+    }
+  }
+  return changes;
+}
+
+/** Binds /dev/null over a missing <devDir>/kmsg. An existing kmsg (real, or our earlier bind) is left alone. */
+export async function ensureKmsgBind(devDir: string): Promise<string[]> {
+  const kmsg = join(devDir, 'kmsg');
+  if (existsSync(kmsg)) return [];
+  writeFileSync(kmsg, '', { mode: 0o600 });
+  const result = await execa('mount', ['--bind', '/dev/null', kmsg], { reject: false });
+  if (result.exitCode !== 0) {
+    rmSync(kmsg, { force: true });
+    throw new Error(`cannot bind /dev/null over ${kmsg}: ${String(result.stderr).trim() || `mount exited ${result.exitCode}`}`);
+  }
+  return [`bound /dev/null over ${kmsg}`];
+}
+
+async function mount(args: string[], what: string): Promise<void> {
+  const result = await execa('mount', args, { reject: false });
+  if (result.exitCode !== 0) throw new Error(`cannot mount ${what}: ${String(result.stderr).trim() || `mount exited ${result.exitCode}`}`);
+}
+
+/**
+ * Mounts a tmpfs at `cgroupRoot` and one cgroup v1 hierarchy per controller below it, skipping what is already mounted
+ * (per /proc/self/mountinfo), the way a container runtime prepares /sys/fs/cgroup.
+ */
+export async function ensureCgroupV1(cgroupRoot: string, controllers: string[], procRoot = '/proc'): Promise<string[]> {
+  const mounted = () => parseMountinfo(readFileSync(join(procRoot, 'self/mountinfo'), 'utf8'));
+  const changes: string[] = [];
+  if (!mounted().some((m) => m.mountPoint === cgroupRoot)) {
+    mkdirSync(cgroupRoot, { recursive: true, mode: 0o755 });
+    await mount(['-t', 'tmpfs', '-o', 'mode=0755,nosuid,nodev,noexec', 'cgroup', cgroupRoot], `a tmpfs at ${cgroupRoot}`);
+    changes.push(`mounted a tmpfs at ${cgroupRoot}`);
+  }
+  const current = mounted();
+  for (const controller of controllers) {
+    const dir = join(cgroupRoot, controller);
+    if (current.some((m) => m.fsType === 'cgroup' && m.mountPoint === dir)) continue;
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    await mount(['-t', 'cgroup', '-o', controller, 'cgroup', dir], `the ${controller} cgroup at ${dir}`);
+    changes.push(`mounted the ${controller} cgroup at ${dir}`);
+  }
+  return changes;
+}
+
+/** The sqlite datastore's directory off the data dir: created 0700, and refused if something else sits there. */
+export function ensureDatastoreDir(dir: string): string[] {
+  const existed = existsSync(dir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stats = lstatSync(dir);
+  if (stats.isSymbolicLink() || !stats.isDirectory()) throw new Error(`${dir} must be a real directory for the k3s datastore`);
+  if ((stats.mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
+  return existed ? [] : [`datastore directory ${dir}`];
+}
+
+/** Makes exactly the fakes `plan` asks for; returns what changed, in words. */
+export async function applyFakes(plan: Plan, paths: Paths, options: FakesOptions = {}): Promise<string[]> {
+  ensureSafeDir(paths.libDir, paths.libDir);
+  const changes = [
+    ...syncFakeTree(paths, plan.fakes.sysctls),
+    ...syncCniStandIn(paths, plan.fakes.cniStandIn),
+    ...syncIptablesLegacy(paths, options.iptablesLegacy, plan.fakes.iptablesLegacy),
+  ];
+  if (plan.fakes.kmsgBind) changes.push(...(await ensureKmsgBind(options.devDir ?? '/dev')));
+  if (plan.fakes.datastoreDir) changes.push(...ensureDatastoreDir(plan.fakes.datastoreDir));
+  if (plan.fakes.cgroupV1Mounts?.length) changes.push(...(await ensureCgroupV1(options.cgroupRoot ?? '/sys/fs/cgroup', plan.fakes.cgroupV1Mounts)));
+  return changes;
+}
+
+export async function run(ctx: Context): Promise<void> {
+  if (!ctx.plan) throw new Error('fakes needs a plan');
+  if (process.getuid?.() !== 0) {
+    // k3s runs as root: launch hands a non-root `up` over to root (or to the running root instance), which makes them.
+    ctx.status.info('not root: the fakes are made by the root `up` that starts k3s');
+    return;
+  }
+  const changes = await applyFakes(ctx.plan, ctx.paths, { iptablesLegacy: ctx.facts?.iptables.legacy });
+  for (const change of changes) ctx.status.info(change);
+}

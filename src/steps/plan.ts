@@ -1,0 +1,297 @@
+import { DISABLE_CHOICES, type Config } from '../config.js';
+import type { Context, Mode, Plan, Remedy } from '../context.js';
+import { resolvePaths, type Paths } from '../paths.js';
+import { K3S_SYSCTLS, wantedSysctlValue, type ProbeFacts } from './probe.js';
+
+/**
+ * The plan is a pure function of the probe facts, the config and the paths: which mode k3s runs in, its exact argv,
+ * the fakes it needs, and why each remedy was chosen. Unit tests pin it down with a table.
+ */
+
+/** The user asked for a mode this sandbox cannot run; the message lists every blocker and its remedy. */
+export class PlanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlanError';
+  }
+}
+
+/** Something that stops a mode from running here, and what would lift it. */
+export interface Blocker {
+  problem: string;
+  remedy: string;
+}
+
+/** Most capable first. */
+export const MODES: readonly Mode[] = ['server', 'sandboxed-node', 'control-plane'];
+
+/** What kubelet uses on cgroup v1; gVisor implements all of them. */
+const CGROUP_V1_CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids'];
+
+/** Where the sqlite datastore goes when the data dir is on 9p: tmpfs, so lost with the sandbox, like the sandbox itself. */
+export const TMPFS_DATASTORE_DIR = '/dev/shm/k3s-sandbox/db';
+/** k3s's own sqlite DSN options (pkg/cli/server: the default ./db/state.db DSN), kept for the moved file. */
+const SQLITE_DSN_OPTIONS = '_journal=WAL&cache=shared&_busy_timeout=30000&_txlock=immediate';
+
+/** The packaged add-ons that need pods, which never run in the sandboxed modes. */
+const POD_ADDONS = ['coredns', 'servicelb', 'traefik', 'local-storage', 'metrics-server'];
+
+export const LIMITS: Record<Mode, string> = {
+  server: 'everything works: the API, a Ready node, and pods',
+  'sandboxed-node':
+    'a node registers, but pods do not run under gVisor; the API, CRDs, RBAC, server-side dry-run and Helm template/dry-run work',
+  'control-plane':
+    'the API, CRDs, RBAC, server-side dry-run and Helm template/dry-run work; pods are never scheduled (there is no node)',
+};
+
+export type PlanPaths = Pick<Paths, 'adminKubeconfig' | 'cniBinDir' | 'iptablesBinDir'>;
+
+const kubeletTunables = K3S_SYSCTLS.filter((s) => s.component === 'kubelet');
+const routeLocalnet = K3S_SYSCTLS.find((s) => s.path === 'net/ipv4/conf/all/route_localnet')!;
+
+/** A fatal sysctl is a problem when it is missing, or read-only with a value other than the one wanted. */
+function brokenSysctls(facts: ProbeFacts, paths: readonly string[]): string[] {
+  return facts.sysctls
+    .filter((fact) => paths.includes(fact.path))
+    .filter((fact) => {
+      if (fact.state === 'missing') return true;
+      const sysctl = K3S_SYSCTLS.find((s) => s.path === fact.path)!;
+      return fact.value !== wantedSysctlValue(sysctl, facts.cpus);
+    })
+    .map((fact) => `${fact.path} (${fact.state})`);
+}
+
+function cgroupBlockers(facts: ProbeFacts): Blocker[] {
+  const { version, controllers } = facts.cgroup;
+  if (version === null) {
+    return [{ problem: 'no cgroup filesystem is mounted', remedy: 'mount cgroup2 at /sys/fs/cgroup (docker run --cgroupns=host or --privileged)' }];
+  }
+  // k3s Validate(): v2 needs cpu, cpuset, memory; v1 needs memory. Its kubelet config needs pids on both.
+  const required = version === 2 ? ['cpu', 'cpuset', 'memory', 'pids'] : ['memory', 'pids'];
+  const missing = required.filter((c) => !controllers.includes(c));
+  if (missing.length === 0) return [];
+  return [{
+    problem: `cgroup v${version} lacks the ${missing.join(', ')} controller(s)`,
+    remedy: version === 2 ? 'delegate the controllers to this container (e.g. docker run --cgroupns=host --privileged)' : 'boot with cgroup_memory=1 cgroup_enable=memory',
+  }];
+}
+
+/** The sandboxed node can mount cgroup v1 itself (gVisor implements cgroupfs v1) when none is mounted. */
+function canMountCgroupV1(mode: Mode, facts: ProbeFacts): boolean {
+  return mode === 'sandboxed-node' && facts.cgroup.version === null && facts.capabilities.sysAdmin;
+}
+
+function agentBlockers(mode: Mode, facts: ProbeFacts): Blocker[] {
+  const blockers: Blocker[] = [];
+  if (!canMountCgroupV1(mode, facts)) blockers.push(...cgroupBlockers(facts));
+  if (!facts.kmsg && !facts.capabilities.sysAdmin) {
+    blockers.push({ problem: '/dev/kmsg is missing and CAP_SYS_ADMIN is needed to bind /dev/null over it', remedy: 'run the container with --privileged, or with --device /dev/kmsg' });
+  }
+  if (!facts.capabilities.netAdmin) {
+    blockers.push({ problem: 'CAP_NET_ADMIN is missing: flannel and kube-proxy cannot set up networking', remedy: 'grant CAP_NET_ADMIN (docker run --cap-add NET_ADMIN or --privileged)' });
+  }
+  return blockers;
+}
+
+/**
+ * Why `mode` cannot run in this sandbox; empty when it can. k3s always runs as root (a non-root `up` re-runs itself
+ * through `sudo -n`, see src/instance/root.ts), so the caller's uid is no blocker, and the data dir is only judged when
+ * the probe ran as root.
+ */
+export function blockersFor(mode: Mode, facts: ProbeFacts, config: Pick<Config, 'dataDir'>): Blocker[] {
+  const blockers: Blocker[] = [];
+  if (facts.uid === 0 && !facts.dataDir.writable) {
+    blockers.push({
+      problem: `the data dir ${config.dataDir} cannot be created or written (${facts.dataDir.existingAncestor} is not writable)`,
+      remedy: 'set dataDir (K3S_SANDBOX_DATA_DIR) to a directory on a writable filesystem',
+    });
+  }
+  if (mode === 'control-plane') return blockers;
+  blockers.push(...agentBlockers(mode, facts));
+  if (mode === 'server') {
+    if (facts.gvisor) {
+      blockers.push({
+        problem: `gVisor (${facts.gvisorSignals.join('; ')}): kubelet's kernel tunables are missing or read-only and flannel cannot create links`,
+        remedy: 'use mode control-plane (the default here), or sandboxed-node to run a node under the interceptor',
+      });
+    } else {
+      const broken = brokenSysctls(facts, kubeletTunables.map((s) => s.path));
+      if (broken.length > 0) {
+        blockers.push({
+          problem: `kubelet cannot set its kernel tunables: ${broken.join(', ')}`,
+          remedy: 'make /proc/sys writable (docker run --privileged), or use mode sandboxed-node, which fakes them under the interceptor',
+        });
+      }
+    }
+  }
+  if (mode === 'sandboxed-node' && !facts.ptrace.usable) {
+    blockers.push({
+      problem: `the interceptor needs ptrace, which is unavailable: ${facts.ptrace.reason}`,
+      remedy: 'grant CAP_SYS_PTRACE or set kernel.yama.ptrace_scope to 1 or less, or use mode control-plane',
+    });
+  }
+  return blockers;
+}
+
+function describeBlockers(blockers: Blocker[]): string {
+  return blockers.map((b) => `  - ${b.problem}; remedy: ${b.remedy}`).join('\n');
+}
+
+/** gVisor defaults to control-plane (sandboxed-node is opt-in until it proves stable); a real kernel gets server when it can. */
+function chooseMode(facts: ProbeFacts, config: Pick<Config, 'mode' | 'dataDir'>): { mode: Mode; why: string } {
+  if (config.mode !== 'auto') {
+    const blockers = blockersFor(config.mode, facts, config);
+    if (blockers.length > 0) throw new PlanError(`mode ${config.mode} cannot run in this sandbox:\n${describeBlockers(blockers)}`);
+    return { mode: config.mode, why: 'asked for in the config' };
+  }
+  if (facts.gvisor) {
+    return { mode: 'control-plane', why: 'gVisor: kubelet cannot run without the interceptor, and sandboxed-node is opt-in' };
+  }
+  const serverBlockers = blockersFor('server', facts, config);
+  if (serverBlockers.length === 0) return { mode: 'server', why: 'the kernel allows a full server' };
+  const cpBlockers = blockersFor('control-plane', facts, config);
+  if (cpBlockers.length > 0) {
+    throw new PlanError(`no mode can run in this sandbox:\n${describeBlockers([...serverBlockers, ...cpBlockers])}`);
+  }
+  return { mode: 'control-plane', why: `the agent cannot run: ${serverBlockers.map((b) => b.problem).join('; ')}` };
+}
+
+function disableFlag(always: readonly string[], fromConfig: readonly string[]): string[] {
+  const names = DISABLE_CHOICES.filter((name) => always.includes(name) || fromConfig.includes(name));
+  return names.length > 0 ? [`--disable=${names.join(',')}`] : [];
+}
+
+interface Draft {
+  args: string[];
+  remedies: Remedy[];
+  plan: Pick<Plan, 'fakes' | 'pathPrepend' | 'env' | 'useInterceptor'>;
+}
+
+/** Adds k3s flags (each at most once, e.g. --disable-kube-proxy wanted for two reasons) and the reason for them. */
+function add(draft: Draft, args: string[], reason: string): void {
+  draft.args.push(...args.filter((arg) => !draft.args.includes(arg)));
+  draft.remedies.push({ remedy: args.join(' '), reason });
+}
+
+function planIptables(draft: Draft, facts: ProbeFacts, paths: PlanPaths): void {
+  if (facts.iptables.nft) return;
+  if (facts.iptables.legacy) {
+    draft.plan.fakes.iptablesLegacy = true;
+    draft.plan.pathPrepend.push(paths.iptablesBinDir);
+    draft.remedies.push({ remedy: `iptables-legacy first on k3s's PATH (${paths.iptablesBinDir})`, reason: `nft does not work here (${facts.iptables.reason})` });
+    return;
+  }
+  add(draft, ['--disable-kube-proxy', '--disable-network-policy'], `no working iptables (${facts.iptables.reason}): kube-proxy and the network policy controller would exit`);
+}
+
+function planKmsg(draft: Draft, facts: ProbeFacts): void {
+  if (facts.kmsg) return;
+  draft.plan.fakes.kmsgBind = true;
+  draft.remedies.push({ remedy: 'bind /dev/null over /dev/kmsg', reason: "/dev/kmsg is missing and kubelet's OOM watcher opens it" });
+}
+
+function planServer(draft: Draft, facts: ProbeFacts, paths: PlanPaths): void {
+  if (!facts.overlay.usable) add(draft, ['--snapshotter=native'], `overlayfs cannot be used: ${facts.overlay.reason}`);
+  if (!facts.vxlan.usable) {
+    if (facts.defaultRoute) add(draft, ['--flannel-backend=host-gw'], `no VXLAN: ${facts.vxlan.reason}`);
+    else add(draft, ['--flannel-backend=none'], `no VXLAN (${facts.vxlan.reason}) and no default route for host-gw; pods get no network`);
+  }
+  if (!facts.defaultRoute) add(draft, ['--node-ip=127.0.0.1'], 'no default route, so k3s cannot detect a node IP');
+  if (brokenSysctls(facts, [routeLocalnet.path]).length > 0) {
+    add(draft, ['--disable-kube-proxy'], `kube-proxy exits when it cannot write ${routeLocalnet.path}`);
+  }
+  planKmsg(draft, facts);
+  planIptables(draft, facts, paths);
+}
+
+function planSandboxedNode(draft: Draft, facts: ProbeFacts, paths: PlanPaths): void {
+  draft.plan.useInterceptor = true;
+  for (const fact of facts.sysctls) {
+    const sysctl = K3S_SYSCTLS.find((s) => s.path === fact.path)!;
+    draft.plan.fakes.sysctls[fact.path] = wantedSysctlValue(sysctl, facts.cpus);
+  }
+  const faked = Object.keys(draft.plan.fakes.sysctls);
+  if (faked.length > 0) {
+    draft.remedies.push({ remedy: `interceptor serves ${faked.length} fake /proc/sys file(s)`, reason: `missing or read-only: ${faked.join(', ')}` });
+  }
+  add(draft, ['--flannel-backend=none'], 'flannel cannot create its links in the sandbox');
+  add(draft, ['--snapshotter=native'], 'overlay mounts do not work in the sandbox');
+  add(
+    draft,
+    [
+      '--kubelet-arg=local-storage-capacity-isolation=false',
+      '--kubelet-arg=cgroups-per-qos=false',
+      '--kubelet-arg=enforce-node-allocatable=',
+      '--kubelet-arg=image-gc-high-threshold=100',
+      '--kubelet-arg=image-gc-low-threshold=99',
+    ],
+    "cAdvisor cannot read the sandbox's root filesystem or build the QoS cgroup tree; image GC would misfire",
+  );
+  planKmsg(draft, facts);
+  if (canMountCgroupV1('sandboxed-node', facts)) {
+    draft.plan.fakes.cgroupV1Mounts = [...CGROUP_V1_CONTROLLERS];
+    draft.remedies.push({ remedy: `mount cgroup v1 (${CGROUP_V1_CONTROLLERS.join(', ')}) under /sys/fs/cgroup`, reason: 'no cgroup filesystem is mounted and kubelet needs the memory and pids controllers' });
+  }
+  if (facts.iptables.legacy) {
+    draft.plan.fakes.iptablesLegacy = true;
+    draft.plan.pathPrepend.push(paths.iptablesBinDir);
+    draft.remedies.push({ remedy: `iptables-legacy first on k3s's PATH (${paths.iptablesBinDir})`, reason: 'nft answers "Protocol not supported" in the sandbox; legacy works' });
+  } else {
+    add(draft, ['--disable-kube-proxy', '--disable-network-policy'], `no iptables-legacy (${facts.iptables.reason})`);
+  }
+}
+
+function planControlPlane(draft: Draft, paths: PlanPaths): void {
+  add(draft, ['--disable-agent'], 'no kubelet, containerd or flannel: the API server runs without a node');
+  add(draft, ['--egress-selector-mode=disabled'], 'there is no agent to tunnel API server egress through');
+  add(draft, ['--bind-address=127.0.0.1'], 'the API is for this sandbox only');
+  draft.plan.fakes.cniStandIn = true;
+  draft.plan.pathPrepend.push(paths.cniBinDir);
+  draft.remedies.push({ remedy: `host-local CNI stand-in on k3s's PATH (${paths.cniBinDir})`, reason: 'k3s waits for "host-local" on PATH before it finishes starting (failed to find host-local)' });
+}
+
+/** Pure: probe facts + config (+ paths) → the plan. Throws PlanError when the asked-for mode cannot run. */
+export function planFor(facts: ProbeFacts, config: Config, paths: PlanPaths = resolvePaths(config)): Plan {
+  const { mode, why } = chooseMode(facts, config);
+  const draft: Draft = {
+    args: ['server', `--data-dir=${config.dataDir}`, `--https-listen-port=${config.httpsPort}`, `--write-kubeconfig=${paths.adminKubeconfig}`, '--write-kubeconfig-mode=600'],
+    remedies: [{ remedy: `mode ${mode}`, reason: why }],
+    plan: { fakes: { sysctls: {}, cniStandIn: false, kmsgBind: false, iptablesLegacy: false }, pathPrepend: [], env: {}, useInterceptor: false },
+  };
+  if (mode === 'server') planServer(draft, facts, paths);
+  if (mode === 'sandboxed-node') planSandboxedNode(draft, facts, paths);
+  if (mode === 'control-plane') planControlPlane(draft, paths);
+  if (facts.dataDir.fsType === '9p' && facts.devShmTmpfs) {
+    draft.plan.fakes.datastoreDir = TMPFS_DATASTORE_DIR;
+    add(
+      draft,
+      [`--datastore-endpoint=sqlite://${TMPFS_DATASTORE_DIR}/state.db?${SQLITE_DSN_OPTIONS}`],
+      `the data dir is on 9p, where sqlite is slow enough to fail k3s's PostStartHooks; the datastore moves to tmpfs and lives as long as the sandbox`,
+    );
+  }
+  const disable = disableFlag(mode === 'server' ? [] : POD_ADDONS, config.disable);
+  if (disable.length > 0) {
+    add(draft, disable, mode === 'server' ? 'asked for in the config' : 'these add-ons need pods, which cannot run in this mode');
+  }
+  // Under mode=auto an agent mode that dies with a diagnosed fatal start falls back to control-plane: a working API beats a
+  // failed session start. A mode the user asked for is never swapped for another.
+  const fallback: Mode | undefined =
+    config.mode === 'auto' && mode !== 'control-plane' && blockersFor('control-plane', facts, config).length === 0 ? 'control-plane' : undefined;
+  return {
+    mode,
+    k3sArgs: draft.args,
+    useInterceptor: draft.plan.useInterceptor,
+    fakes: draft.plan.fakes,
+    pathPrepend: draft.plan.pathPrepend,
+    env: draft.plan.env,
+    remedies: draft.remedies,
+    limits: LIMITS[mode],
+    ...(fallback ? { fallback } : {}),
+  };
+}
+
+export function run(ctx: Context): void {
+  if (!ctx.facts) throw new Error('plan needs the probe facts');
+  ctx.plan = planFor(ctx.facts, ctx.config, ctx.paths);
+  for (const remedy of ctx.plan.remedies) ctx.status.info(`${remedy.remedy}: ${remedy.reason}`);
+}

@@ -1,0 +1,404 @@
+import { accessSync, constants, existsSync, readFileSync, statSync, statfsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { delimiter, dirname, join } from 'node:path';
+import type { Context } from '../context.js';
+
+/**
+ * The probe reads what the sandbox allows, without changing anything: it only reads files under /proc, /sys and /dev,
+ * looks for binaries on PATH, and binds the API port on 127.0.0.1 for an instant. Every root is injectable so unit
+ * tests feed it fixture trees.
+ */
+
+/** A /proc/sys file k3s or its embedded components read or write at start, and the value they want. */
+export interface K3sSysctl {
+  path: string;
+  /** The value wanted; for nf_conntrack_max it depends on the CPU count (see wantedSysctlValue). */
+  want: string;
+  /** Who touches it and whether a failure kills k3s. */
+  component: 'kubelet' | 'kube-proxy' | 'k3s-syssetup';
+  fatal: boolean;
+}
+
+const CONNTRACK_MAX_PER_CORE = 32768;
+const CONNTRACK_MIN = 131072;
+
+/** From the k3s fact sheet §1: kubelet's setupKernelTunables (fatal), kube-proxy's route_localnet (fatal), k3s syssetup (warnings). */
+export const K3S_SYSCTLS: readonly K3sSysctl[] = [
+  { path: 'vm/overcommit_memory', want: '1', component: 'kubelet', fatal: true },
+  { path: 'vm/panic_on_oom', want: '0', component: 'kubelet', fatal: true },
+  { path: 'kernel/panic', want: '10', component: 'kubelet', fatal: true },
+  { path: 'kernel/panic_on_oops', want: '1', component: 'kubelet', fatal: true },
+  { path: 'kernel/keys/root_maxkeys', want: '1000000', component: 'kubelet', fatal: true },
+  { path: 'kernel/keys/root_maxbytes', want: '25000000', component: 'kubelet', fatal: true },
+  { path: 'net/ipv4/conf/all/route_localnet', want: '1', component: 'kube-proxy', fatal: true },
+  { path: 'net/ipv4/conf/all/forwarding', want: '1', component: 'k3s-syssetup', fatal: false },
+  { path: 'net/ipv4/conf/default/forwarding', want: '1', component: 'k3s-syssetup', fatal: false },
+  { path: 'net/bridge/bridge-nf-call-iptables', want: '1', component: 'k3s-syssetup', fatal: false },
+  { path: 'net/netfilter/nf_conntrack_max', want: String(CONNTRACK_MIN), component: 'k3s-syssetup', fatal: false },
+  { path: 'net/netfilter/nf_conntrack_tcp_timeout_established', want: '86400', component: 'k3s-syssetup', fatal: false },
+  { path: 'net/netfilter/nf_conntrack_tcp_timeout_close_wait', want: '3600', component: 'k3s-syssetup', fatal: false },
+];
+
+/** k3s's conntrack max: max(32768 × CPUs, 131072) (kube-proxy defaults, applied by k3s syssetup). */
+export function wantedSysctlValue(sysctl: K3sSysctl, cpus: number): string {
+  if (sysctl.path === 'net/netfilter/nf_conntrack_max') return String(Math.max(CONNTRACK_MAX_PER_CORE * cpus, CONNTRACK_MIN));
+  return sysctl.want;
+}
+
+export type SysctlState = 'ok' | 'missing' | 'unwritable';
+
+export interface SysctlFact {
+  path: string;
+  state: SysctlState;
+  /** Current content (trimmed) when readable. */
+  value?: string;
+}
+
+export interface ProbeFacts {
+  /** Running under gVisor (runsc) rather than a real Linux kernel. */
+  gvisor: boolean;
+  /** What the gVisor verdict rests on. */
+  gvisorSignals: string[];
+  kernelRelease: string;
+  uid: number;
+  /**
+   * The capabilities k3s will run with: the effective set for root; for anyone else the bounding set, which is what
+   * `up` gets when it re-runs itself through `sudo -n` (k3s always runs as root).
+   */
+  capabilities: { source: 'CapEff' | 'CapBnd'; mask: string; sysPtrace: boolean; sysAdmin: boolean; netAdmin: boolean; sysModule: boolean };
+  ptrace: { usable: boolean; scope: number | null; reason: string };
+  seccomp: { usable: boolean; reason: string };
+  cgroup: { version: 1 | 2 | null; controllers: string[] };
+  kmsg: boolean;
+  overlay: { usable: boolean; reason: string };
+  vxlan: { usable: boolean; reason: string };
+  iptables: { legacy: string | null; nft: boolean; reason: string };
+  defaultRoute: boolean;
+  /** Only the k3s-relevant files that are missing or unwritable. */
+  sysctls: SysctlFact[];
+  port: { number: number; free: boolean | null; reason: string };
+  dataDir: { path: string; existingAncestor: string; fsType: string; writable: boolean; freeBytes: number | null };
+  memory: { totalBytes: number | null; availableBytes: number | null };
+  cpus: number;
+  /** The root filesystem is 9p (gVisor gofer): sqlite there is slow. */
+  rootIs9p: boolean;
+  /** A tmpfs at /dev/shm the sqlite db/ can move to when the data dir is on 9p. */
+  devShmTmpfs: boolean;
+  durationMs: number;
+}
+
+export interface ProbeInput {
+  procRoot?: string;
+  sysRoot?: string;
+  devRoot?: string;
+  modulesRoot?: string;
+  dataDir: string;
+  httpsPort: number;
+  /** Directories searched for iptables-legacy and nft; default $PATH plus the sbin directories. */
+  binDirs?: string[];
+  /** Bind the port on 127.0.0.1 to see whether it is free (off in fixture tests). */
+  checkPort?: boolean;
+}
+
+const CAP_NET_ADMIN = 12n;
+const CAP_SYS_MODULE = 16n;
+const CAP_SYS_PTRACE = 19n;
+const CAP_SYS_ADMIN = 21n;
+/** gVisor's uname: a fixed version string (pkg/sentry/syscalls/linux/linux64.go). */
+const GVISOR_VERSION_RE = /^Linux version 4\.4\.0 #1 SMP Sun Jan 10 15:06:54 PST 2016/;
+const SBIN_DIRS = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function statusField(status: string, name: string): string | undefined {
+  const line = status.split('\n').find((l) => l.startsWith(name + ':'));
+  return line?.slice(name.length + 1).trim();
+}
+
+interface Mount {
+  mountPoint: string;
+  fsType: string;
+  source: string;
+  superOptions: string;
+}
+
+function unescapeMountField(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_m, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+}
+
+/** /proc/self/mountinfo: "id parent maj:min root mountpoint opts [optional...] - fstype source superopts". */
+export function parseMountinfo(text: string): Mount[] {
+  const mounts: Mount[] = [];
+  for (const line of text.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    const separator = fields.indexOf('-');
+    if (separator < 5 || fields.length < separator + 3) continue;
+    mounts.push({
+      mountPoint: unescapeMountField(fields[4]!),
+      fsType: fields[separator + 1]!,
+      source: fields[separator + 2]!,
+      superOptions: fields[separator + 3] ?? '',
+    });
+  }
+  return mounts;
+}
+
+function mountFor(path: string, mounts: Mount[]): Mount | undefined {
+  let best: Mount | undefined;
+  for (const mount of mounts) {
+    const prefix = mount.mountPoint === '/' ? '/' : mount.mountPoint + '/';
+    if (path === mount.mountPoint || path.startsWith(prefix)) {
+      if (!best || mount.mountPoint.length >= best.mountPoint.length) best = mount;
+    }
+  }
+  return best;
+}
+
+function existingAncestor(path: string): string {
+  let current = path;
+  while (!existsSync(current)) {
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  return current;
+}
+
+function findBinary(name: string, dirs: string[]): string | null {
+  for (const dir of dirs) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return null;
+}
+
+function hasCapability(mask: bigint, cap: bigint): boolean {
+  return ((mask >> cap) & 1n) === 1n;
+}
+
+function detectGvisor(procRoot: string, release: string, version: string, mounts: Mount[]): string[] {
+  const signals: string[] = [];
+  if (GVISOR_VERSION_RE.test(version)) signals.push('/proc/version is gVisor\'s fixed "4.4.0 #1 SMP Sun Jan 10 15:06:54 PST 2016"');
+  if (/runsc|gvisor/i.test(version)) signals.push('/proc/version names runsc/gVisor');
+  if (release === '4.4.0') signals.push('kernel release 4.4.0');
+  if (!existsSync(join(procRoot, 'sys/kernel/panic'))) signals.push('/proc/sys/kernel/panic is missing');
+  const root = mounts.find((m) => m.mountPoint === '/');
+  if (root && root.fsType === '9p' && /trans=fd/.test(root.superOptions)) signals.push('root is 9p over fd (the gVisor gofer)');
+  return signals;
+}
+
+/** gVisor when its fixed version string or a runsc name is seen, or when two independent weaker signals agree. */
+function isGvisor(signals: string[]): boolean {
+  if (signals.some((s) => s.startsWith('/proc/version'))) return true;
+  return signals.length >= 2;
+}
+
+function probeSysctl(procRoot: string, path: string): SysctlFact {
+  const file = join(procRoot, 'sys', path);
+  let mode: number;
+  try {
+    mode = statSync(file).mode;
+  } catch {
+    return { path, state: 'missing' };
+  }
+  const value = readText(file)?.trim();
+  let accessWritable = true;
+  try {
+    accessSync(file, constants.W_OK);
+  } catch {
+    accessWritable = false;
+  }
+  // Root passes access(W_OK) on gVisor's read-only sysctls, whose writes then fail with EIO: the mode bits tell.
+  const writable = accessWritable && (mode & 0o222) !== 0;
+  return writable ? { path, state: 'ok', value } : { path, state: 'unwritable', value };
+}
+
+function probeCgroup(procRoot: string, sysRoot: string, mounts: Mount[]): ProbeFacts['cgroup'] {
+  if (mounts.some((m) => m.fsType === 'cgroup2' && m.mountPoint === '/sys/fs/cgroup')) {
+    const controllers = (readText(join(sysRoot, 'fs/cgroup/cgroup.controllers')) ?? '').trim().split(/\s+/).filter(Boolean);
+    return { version: 2, controllers };
+  }
+  const v1Mounts = mounts.filter((m) => m.fsType === 'cgroup');
+  if (v1Mounts.length === 0) return { version: null, controllers: [] };
+  const mounted = new Set(v1Mounts.flatMap((m) => m.superOptions.split(',')));
+  const enabled = (readText(join(procRoot, 'cgroups')) ?? '')
+    .split('\n')
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => line.split(/\s+/))
+    .filter((fields) => fields[3] === '1' && mounted.has(fields[0]!))
+    .map((fields) => fields[0]!);
+  return { version: 1, controllers: enabled };
+}
+
+function probePtrace(procRoot: string, gvisor: boolean, sysPtrace: boolean): ProbeFacts['ptrace'] {
+  const scopeText = readText(join(procRoot, 'sys/kernel/yama/ptrace_scope'))?.trim();
+  const scope = scopeText === undefined ? null : Number(scopeText);
+  if (scope === 3) return { usable: false, scope, reason: 'kernel.yama.ptrace_scope is 3: ptrace is disabled for everyone' };
+  if (scope === 2 && !sysPtrace) return { usable: false, scope, reason: 'kernel.yama.ptrace_scope is 2 and CAP_SYS_PTRACE is missing' };
+  const how = gvisor ? 'gVisor implements ptrace' : `tracing own children is allowed (ptrace_scope ${scope ?? 'absent'})`;
+  return { usable: true, scope, reason: how };
+}
+
+function probeSeccomp(status: string): ProbeFacts['seccomp'] {
+  const mode = statusField(status, 'Seccomp');
+  if (mode === undefined) return { usable: false, reason: 'no Seccomp line in /proc/self/status: the kernel has no seccomp' };
+  if (mode === '1') return { usable: false, reason: 'the process is in seccomp strict mode' };
+  return { usable: true, reason: mode === '2' ? 'filters can be stacked on the existing one' : 'seccomp filters available' };
+}
+
+function probeOverlay(procRoot: string, gvisor: boolean, sysAdmin: boolean, dataDirFs: string): ProbeFacts['overlay'] {
+  if (gvisor) return { usable: false, reason: 'gVisor: containerd overlay snapshots are not supported there' };
+  if (!sysAdmin) return { usable: false, reason: 'CAP_SYS_ADMIN is missing, so mount(2) is refused' };
+  const filesystems = readText(join(procRoot, 'filesystems')) ?? '';
+  if (!/\toverlay$/m.test(filesystems)) return { usable: false, reason: 'overlay is not in /proc/filesystems' };
+  if (['overlay', 'aufs', '9p', 'v9fs'].includes(dataDirFs) || dataDirFs.startsWith('fuse')) {
+    return { usable: false, reason: `the data dir is on ${dataDirFs}, which overlayfs cannot use as an upper layer` };
+  }
+  return { usable: true, reason: `overlay is available and the data dir is on ${dataDirFs}` };
+}
+
+function probeVxlan(sysRoot: string, modulesRoot: string, release: string, gvisor: boolean, sysModule: boolean): ProbeFacts['vxlan'] {
+  if (gvisor) return { usable: false, reason: 'gVisor has no vxlan netlink support' };
+  if (existsSync(join(sysRoot, 'module/vxlan'))) return { usable: true, reason: 'the vxlan module is loaded' };
+  const builtin = readText(join(modulesRoot, release, 'modules.builtin')) ?? '';
+  if (/\/vxlan(\/vxlan)?\.ko/.test(builtin)) return { usable: true, reason: 'vxlan is built into the kernel' };
+  const loadable = readText(join(modulesRoot, release, 'modules.dep')) ?? '';
+  if (sysModule && /\/vxlan(\/vxlan)?\.ko/.test(loadable)) return { usable: true, reason: 'the vxlan module can be loaded' };
+  return { usable: false, reason: 'the vxlan module is neither loaded nor loadable here' };
+}
+
+function hasDefaultRoute(procRoot: string): boolean {
+  const lines = (readText(join(procRoot, 'net/route')) ?? '').split('\n').slice(1);
+  return lines.some((line) => {
+    const fields = line.trim().split(/\s+/);
+    return fields[1] === '00000000' && fields[7] === '00000000';
+  });
+}
+
+function meminfoBytes(meminfo: string, key: string): number | null {
+  const match = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(meminfo);
+  return match ? Number(match[1]) * 1024 : null;
+}
+
+function countCpus(procRoot: string): number {
+  const cpuinfo = readText(join(procRoot, 'cpuinfo')) ?? '';
+  return Math.max(1, (cpuinfo.match(/^processor\s*:/gm) ?? []).length);
+}
+
+/** Binds 127.0.0.1:port and closes at once: free, busy, or unknown (e.g. EACCES below 1024). */
+export function checkPortFree(port: number): Promise<ProbeFacts['port']> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') resolve({ number: port, free: false, reason: `127.0.0.1:${port} is in use` });
+      else resolve({ number: port, free: null, reason: `cannot test 127.0.0.1:${port}: ${error.code ?? error.message}` });
+    });
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
+      server.close(() => resolve({ number: port, free: true, reason: `127.0.0.1:${port} is free` }));
+    });
+  });
+}
+
+/** Collects every fact; reads only, apart from the instant port bind when checkPort is on. */
+export async function collectFacts(input: ProbeInput): Promise<ProbeFacts> {
+  const started = process.hrtime.bigint();
+  const procRoot = input.procRoot ?? '/proc';
+  const sysRoot = input.sysRoot ?? '/sys';
+  const devRoot = input.devRoot ?? '/dev';
+  const modulesRoot = input.modulesRoot ?? '/lib/modules';
+  const binDirs = input.binDirs ?? [...(process.env.PATH ?? '').split(delimiter).filter((d) => d !== ''), ...SBIN_DIRS];
+
+  const status = readText(join(procRoot, 'self/status')) ?? '';
+  const version = (readText(join(procRoot, 'version')) ?? '').trim();
+  const release = readText(join(procRoot, 'sys/kernel/osrelease'))?.trim() ?? /^Linux version (\S+)/.exec(version)?.[1] ?? '';
+  const mounts = parseMountinfo(readText(join(procRoot, 'self/mountinfo')) ?? '');
+  const gvisorSignals = detectGvisor(procRoot, release, version, mounts);
+  const gvisor = isGvisor(gvisorSignals);
+
+  const uid = Number((statusField(status, 'Uid') ?? '').split(/\s+/)[1] ?? NaN);
+  const capSource = uid === 0 ? 'CapEff' : 'CapBnd';
+  const capHex = statusField(status, capSource) ?? '0';
+  const capMask = BigInt('0x' + (/^[0-9a-fA-F]+$/.test(capHex) ? capHex : '0'));
+  const capabilities = {
+    source: capSource,
+    mask: capHex,
+    sysPtrace: hasCapability(capMask, CAP_SYS_PTRACE),
+    sysAdmin: hasCapability(capMask, CAP_SYS_ADMIN),
+    netAdmin: hasCapability(capMask, CAP_NET_ADMIN),
+    sysModule: hasCapability(capMask, CAP_SYS_MODULE),
+  } as const;
+
+  const ancestor = existingAncestor(input.dataDir);
+  const dataDirFs = mountFor(ancestor, mounts)?.fsType ?? 'unknown';
+  let dataDirWritable = true;
+  try {
+    accessSync(ancestor, constants.W_OK);
+  } catch {
+    dataDirWritable = false;
+  }
+  let freeBytes: number | null = null;
+  try {
+    const fsStats = statfsSync(ancestor);
+    freeBytes = Number(fsStats.bavail) * Number(fsStats.bsize);
+  } catch {
+    freeBytes = null;
+  }
+
+  const legacy = findBinary('iptables-legacy', binDirs);
+  const nftBinary = findBinary('iptables-nft', binDirs) ?? findBinary('nft', binDirs);
+  const nft = nftBinary !== null && !gvisor;
+  const iptablesReason = [
+    legacy ? `iptables-legacy at ${legacy}` : 'no iptables-legacy',
+    nftBinary ? (gvisor ? 'nft present but gVisor answers "Protocol not supported"' : `nft at ${nftBinary}`) : 'no nft',
+  ].join('; ');
+
+  const meminfo = readText(join(procRoot, 'meminfo')) ?? '';
+  const root = mounts.find((m) => m.mountPoint === '/');
+  const port = input.checkPort === false
+    ? { number: input.httpsPort, free: null, reason: 'not checked' }
+    : await checkPortFree(input.httpsPort);
+
+  return {
+    gvisor,
+    gvisorSignals,
+    kernelRelease: release,
+    uid,
+    capabilities,
+    ptrace: probePtrace(procRoot, gvisor, capabilities.sysPtrace),
+    seccomp: probeSeccomp(status),
+    cgroup: probeCgroup(procRoot, sysRoot, mounts),
+    kmsg: existsSync(join(devRoot, 'kmsg')),
+    overlay: probeOverlay(procRoot, gvisor, capabilities.sysAdmin, dataDirFs),
+    vxlan: probeVxlan(sysRoot, modulesRoot, release, gvisor, capabilities.sysModule),
+    iptables: { legacy, nft, reason: iptablesReason },
+    defaultRoute: hasDefaultRoute(procRoot),
+    sysctls: K3S_SYSCTLS.map((s) => probeSysctl(procRoot, s.path)).filter((f) => f.state !== 'ok'),
+    port,
+    dataDir: { path: input.dataDir, existingAncestor: ancestor, fsType: dataDirFs, writable: dataDirWritable, freeBytes },
+    memory: { totalBytes: meminfoBytes(meminfo, 'MemTotal'), availableBytes: meminfoBytes(meminfo, 'MemAvailable') },
+    cpus: countCpus(procRoot),
+    rootIs9p: root?.fsType === '9p',
+    devShmTmpfs: mounts.some((m) => m.mountPoint === '/dev/shm' && m.fsType === 'tmpfs'),
+    durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+  };
+}
+
+export async function run(ctx: Context): Promise<void> {
+  ctx.facts = await collectFacts({ dataDir: ctx.config.dataDir, httpsPort: ctx.config.httpsPort });
+  const facts = ctx.facts;
+  ctx.status.info(
+    `${facts.gvisor ? 'gVisor' : `Linux ${facts.kernelRelease}`}, uid ${facts.uid}, ` +
+      `cgroup ${facts.cgroup.version ?? 'none'}, ${facts.sysctls.length} k3s sysctl file(s) missing or read-only`,
+  );
+}

@@ -1,0 +1,146 @@
+/**
+ * publish: the target user (--user, else $_REMOTE_USER, else $SUDO_USER, else the caller) gets the
+ * cluster in ~/.kube/config as context `k3s-sandbox` (created 0600 and owned by them, or merged
+ * without touching their other entries), KUBECONFIG in their shell profiles and /etc/profile.d, and
+ * the export line in $CLAUDE_ENV_FILE when that is set. Every write is atomic and keeps mode and owner.
+ *
+ * As root the source is the admin kubeconfig k3s wrote. A non-root caller cannot read that, so it
+ * relies on the copy root already published for it, and says plainly what to run when there is none.
+ */
+import { accessSync, chownSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import type { Context } from '../context.js';
+import { UpError } from '../diagnose/upError.js';
+import { isRoot } from '../instance/root.js';
+import { writeJsonAtomic } from '../instance/state.js';
+import type { Paths } from '../paths.js';
+import { writeFileAtomic } from '../profile/atomicWrite.js';
+import { publishClaudeEnvLine, publishProfileBlocks } from '../profile/blocks.js';
+import { resolveTargetUser, type TargetUser } from '../profile/user.js';
+
+function readIfExists(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+function readable(file: string): boolean {
+  try {
+    accessSync(file, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function ensureKubeDir(user: TargetUser): string {
+  const dir = join(user.home, '.kube');
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+    if (isRoot()) chownSync(dir, user.uid, user.gid);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return dir;
+}
+
+function stampOf(file: string): string | undefined {
+  try {
+    const stat = statSync(file);
+    return `${stat.ino}:${stat.mtimeMs}:${stat.size}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What the last publish for a user left: the stamps (inode:mtime:size) of the admin kubeconfig and of
+ * the user's file. When neither changed, the merge would change nothing, and a warm `up` skips it
+ * without loading the Kubernetes client.
+ */
+interface PublishMarker {
+  source: string;
+  sourceStamp?: string;
+  target: string;
+  targetStamp?: string;
+}
+
+function markerFile(paths: Paths, user: TargetUser): string {
+  return join(paths.stateDir, `published-${user.name}.json`);
+}
+
+function markerMatches(paths: Paths, user: TargetUser, source: string, target: string, checkSource: boolean): boolean {
+  try {
+    const marker = JSON.parse(readFileSync(markerFile(paths, user), 'utf8')) as PublishMarker;
+    return (
+      marker.target === target &&
+      marker.targetStamp !== undefined &&
+      marker.targetStamp === stampOf(target) &&
+      (!checkSource || (marker.source === source && marker.sourceStamp !== undefined && marker.sourceStamp === stampOf(source)))
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** Merges the k3s-sandbox context into the user's kubeconfig; true when the file changed. */
+async function publishKubeconfig(source: string, user: TargetUser, target: string): Promise<boolean> {
+  const { mergeSandboxContext, sandboxEntriesFrom } = await import('../kube/kubeconfig.js');
+  const entries = sandboxEntriesFrom(readFileSync(source, 'utf8'), source);
+  ensureKubeDir(user);
+  const existing = readIfExists(target);
+  const merged = mergeSandboxContext(existing, entries, target);
+  if (merged === existing) return false;
+  writeFileAtomic(target, merged, { mode: 0o600, uid: user.uid, gid: user.gid }, user.uid, { privateFile: true });
+  return true;
+}
+
+async function hasSandboxContext(target: string): Promise<boolean> {
+  const text = readIfExists(target);
+  if (text === undefined) return false;
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kubeConfig = new KubeConfig();
+  try {
+    kubeConfig.loadFromString(text);
+  } catch {
+    return false;
+  }
+  return kubeConfig.getContextObject('k3s-sandbox') !== null;
+}
+
+export async function run(ctx: Context): Promise<void> {
+  const { status } = ctx;
+  const record = ctx.instance;
+  if (!record) throw new Error('publish needs launch to have run');
+  const user = resolveTargetUser(ctx.options.user);
+  const caller = userInfo();
+  if (!isRoot() && user.uid !== caller.uid) {
+    throw new UpError(`only root can publish a kubeconfig for ${user.name}; as ${caller.username}, run \`k3s-sandbox up\` without --user`);
+  }
+  const target = join(user.home, '.kube', 'config');
+  const changed: string[] = [];
+  const source = record.adminKubeconfig;
+  if (readable(source)) {
+    if (!markerMatches(ctx.paths, user, source, target, true)) {
+      if (await publishKubeconfig(source, user, target)) changed.push(target);
+      if (isRoot()) {
+        const marker: PublishMarker = { source, sourceStamp: stampOf(source), target, targetStamp: stampOf(target) };
+        writeJsonAtomic(markerFile(ctx.paths, user), marker);
+      }
+    }
+  } else if (!markerMatches(ctx.paths, user, source, target, false) && !(await hasSandboxContext(target))) {
+    throw new UpError(
+      `k3s runs as root and ${user.name} has no kubeconfig for it yet (${target} has no k3s-sandbox context): run \`sudo k3s-sandbox up --user ${user.name}\` once`,
+    );
+  }
+  changed.push(...publishProfileBlocks(user, target));
+  const claudeEnvFile = process.env.CLAUDE_ENV_FILE || undefined;
+  if (publishClaudeEnvLine(claudeEnvFile, target)) changed.push(claudeEnvFile!);
+  ctx.kubeconfigPath = target;
+  ctx.published = { user: user.name, changed, claudeEnvFile };
+  status.info(changed.length > 0 ? `for ${user.name}: updated ${changed.join(', ')}` : `for ${user.name}: already up to date`);
+}

@@ -1,0 +1,119 @@
+/**
+ * kind-style step lines on stderr. On a TTY a spinner runs while the step works and the line is replaced by
+ * `✓ <step> (1.2s)` or `✗ <step> (0.3s)`; elsewhere only the final line is printed, so logs stay clean.
+ */
+
+/** Lets a running step add a short detail to its final line, e.g. `✓ plan (0.0s): control-plane`. */
+export interface StepHandle {
+  detail(text: string): void;
+}
+
+export interface StatusReporter {
+  /** Runs `fn` as the named step; prints its final line and rethrows a failure after printing the reason. */
+  step<T>(name: string, fn: (handle: StepHandle) => Promise<T> | T): Promise<T>;
+  /** A detail line under the current step (stderr). */
+  info(message: string): void;
+  /** A warning line (stderr). */
+  warn(message: string): void;
+}
+
+export interface StatusStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+}
+
+const SPINNER_FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+const SPINNER_INTERVAL_MS = 80;
+const CLEAR_LINE = '\r\x1b[2K';
+
+function seconds(startedAt: bigint): string {
+  return `${(Number(process.hrtime.bigint() - startedAt) / 1e9).toFixed(1)}s`;
+}
+
+const reportedErrors = new WeakSet<object>();
+
+/** True when a step's ✗ line already showed this error's message, so the CLI need not repeat it. */
+export function wasReported(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && reportedErrors.has(error);
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function createStatusReporter(stream: StatusStream = process.stderr): StatusReporter {
+  const tty = stream.isTTY === true;
+  let spinning: { name: string; frame: number } | undefined;
+
+  const redrawSpinner = (): void => {
+    if (!spinning) return;
+    stream.write(`${CLEAR_LINE}${SPINNER_FRAMES[spinning.frame % SPINNER_FRAMES.length]} ${spinning.name}`);
+  };
+  const clearSpinnerLine = (): void => {
+    if (spinning) stream.write(CLEAR_LINE);
+  };
+  const printLine = (line: string): void => {
+    clearSpinnerLine();
+    stream.write(line + '\n');
+    redrawSpinner();
+  };
+
+  return {
+    async step<T>(name: string, fn: (handle: StepHandle) => Promise<T> | T): Promise<T> {
+      const startedAt = process.hrtime.bigint();
+      let detail = '';
+      const handle: StepHandle = { detail: (text) => { detail = text; } };
+      let timer: NodeJS.Timeout | undefined;
+      if (tty) {
+        spinning = { name, frame: 0 };
+        redrawSpinner();
+        timer = setInterval(() => {
+          if (spinning) spinning.frame += 1;
+          redrawSpinner();
+        }, SPINNER_INTERVAL_MS);
+        timer.unref();
+      }
+      const finish = (mark: string, suffix: string): void => {
+        if (timer) clearInterval(timer);
+        clearSpinnerLine();
+        spinning = undefined;
+        stream.write(`${mark} ${name} (${seconds(startedAt)})${suffix}\n`);
+      };
+      try {
+        const result = await fn(handle);
+        finish('✓', detail ? `: ${detail}` : '');
+        return result;
+      } catch (error) {
+        finish('✗', `: ${reasonOf(error)}`);
+        if (typeof error === 'object' && error !== null) reportedErrors.add(error);
+        throw error;
+      }
+    },
+    info(message: string): void {
+      printLine(`  ${message}`);
+    },
+    warn(message: string): void {
+      printLine(`  ! ${message}`);
+    },
+  };
+}
+
+/** A reporter that prints nothing; for commands whose output is machine-read. */
+export function createSilentReporter(): StatusReporter {
+  return {
+    step: async (_name, fn) => fn({ detail: () => undefined }),
+    info: () => undefined,
+    warn: () => undefined,
+  };
+}
+
+/** Runs `fn` as one status step on stderr. */
+export function step<T>(name: string, fn: (handle: StepHandle) => Promise<T> | T, reporter: StatusReporter = defaultReporter()): Promise<T> {
+  return reporter.step(name, fn);
+}
+
+let sharedReporter: StatusReporter | undefined;
+function defaultReporter(): StatusReporter {
+  sharedReporter ??= createStatusReporter();
+  return sharedReporter;
+}

@@ -1,0 +1,205 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Plan } from '../../src/context.js';
+import { resolvePaths } from '../../src/paths.js';
+import { applyFakes, syncFakeTree } from '../../src/steps/fakes.js';
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function tempLib(t: { after(fn: () => void): void }) {
+  const root = mkdtempSync(join(tmpdir(), 'k3s-sandbox-fakes-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const libDir = join(root, 'lib');
+  const paths = resolvePaths({ dataDir: join(root, 'data') }, { K3S_SANDBOX_LIB_DIR: libDir, K3S_SANDBOX_STATE_DIR: join(root, 'state'), PATH: '' });
+  return { root, libDir, paths };
+}
+
+function plan(fakes: Partial<Plan['fakes']>): Plan {
+  return {
+    mode: 'sandboxed-node',
+    k3sArgs: ['server'],
+    useInterceptor: true,
+    fakes: { sysctls: {}, cniStandIn: false, kmsgBind: false, iptablesLegacy: false, ...fakes },
+    pathPrepend: [],
+    env: {},
+    remedies: [],
+    limits: '',
+  };
+}
+
+function modeOf(path: string): number {
+  return lstatSync(path).mode & 0o7777;
+}
+
+test('fake tree: exactly the planned sysctls as <value>\\n, root-owned dirs, nothing world-writable; idempotent', async (t) => {
+  const { libDir, paths } = tempLib(t);
+  const sysctls = { 'kernel/panic': '10', 'kernel/keys/root_maxkeys': '1000000', 'vm/overcommit_memory': '1' };
+  const changes = await applyFakes(plan({ sysctls }), paths);
+  assert.equal(changes.length, 3, changes.join('\n'));
+  for (const [path, value] of Object.entries(sysctls)) {
+    const file = join(paths.fakeRoot, 'proc/sys', path);
+    assert.equal(readFileSync(file, 'utf8'), `${value}\n`);
+    assert.equal(modeOf(file), 0o644);
+  }
+  for (const dir of [libDir, paths.fakeRoot, join(paths.fakeRoot, 'proc/sys/kernel/keys')]) {
+    assert.equal(statSync(dir).uid, 0, `${dir} is root-owned`);
+    assert.equal(modeOf(dir) & 0o022, 0, `${dir} is writable by owner only`);
+  }
+  assert.deepEqual(await applyFakes(plan({ sysctls }), paths), [], 'a second run changes nothing');
+});
+
+test('fake tree: a changed plan removes stale files and empty directories', async (t) => {
+  const { paths } = tempLib(t);
+  await applyFakes(plan({ sysctls: { 'kernel/keys/root_maxkeys': '1000000', 'kernel/panic': '10' } }), paths);
+  const changes = await applyFakes(plan({ sysctls: { 'kernel/panic': '10' } }), paths);
+  assert.deepEqual(changes, ['removed stale fake /proc/sys/kernel/keys/root_maxkeys']);
+  assert.equal(existsSync(join(paths.fakeRoot, 'proc/sys/kernel/keys')), false);
+  await applyFakes(plan({}), paths);
+  assert.equal(existsSync(join(paths.fakeRoot, 'proc/sys/kernel/panic')), false);
+});
+
+test('fake tree: a value changed by kubelet in the fake file is put back to the planned one', async (t) => {
+  const { paths } = tempLib(t);
+  await applyFakes(plan({ sysctls: { 'vm/panic_on_oom': '0' } }), paths);
+  writeFileSync(join(paths.fakeRoot, 'proc/sys/vm/panic_on_oom'), '1\n');
+  assert.deepEqual(await applyFakes(plan({ sysctls: { 'vm/panic_on_oom': '0' } }), paths), ['fake /proc/sys/vm/panic_on_oom = 0']);
+});
+
+test('fake tree: path traversal and non-numeric values are refused', (t) => {
+  const { paths } = tempLib(t);
+  assert.throws(() => syncFakeTree(paths, { '../../etc/passwd': '1' }), /refusing fake sysctl/);
+  assert.throws(() => syncFakeTree(paths, { 'kernel/panic': '1; rm -rf /' }), /refusing fake sysctl/);
+});
+
+test('a world-writable lib dir is tightened; a symlinked one is refused', async (t) => {
+  const { root, libDir, paths } = tempLib(t);
+  mkdirSync(libDir);
+  chmodSync(libDir, 0o777);
+  await applyFakes(plan({ cniStandIn: true }), paths);
+  assert.equal(modeOf(libDir) & 0o002, 0);
+  const other = resolvePaths({ dataDir: '/x' }, { K3S_SANDBOX_LIB_DIR: join(root, 'link') });
+  mkdirSync(join(root, 'elsewhere'));
+  spawnSync('ln', ['-s', join(root, 'elsewhere'), join(root, 'link')]);
+  await assert.rejects(applyFakes(plan({}), other), /must be a real directory, not a symlink/);
+});
+
+test('host-local stand-in: an executable wrapper that answers CNI VERSION as a real process; removed when not planned', async (t) => {
+  const { paths } = tempLib(t);
+  await applyFakes(plan({ cniStandIn: true }), paths);
+  const hostLocal = join(paths.cniBinDir, 'host-local');
+  assert.equal(modeOf(hostLocal), 0o755);
+  assert.equal(modeOf(paths.cniStateDir), 0o700);
+  const version = spawnSync(hostLocal, [], { cwd: REPO, env: { PATH: process.env.PATH ?? '', CNI_COMMAND: 'VERSION' }, input: '{"cniVersion":"1.0.0"}', encoding: 'utf8', timeout: 60_000 });
+  assert.equal(version.status, 0, version.stderr);
+  assert.deepEqual(JSON.parse(version.stdout), { cniVersion: '1.0.0', supportedVersions: ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] });
+  const add = spawnSync(hostLocal, [], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH ?? '', CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'x1', CNI_NETNS: '/proc/1/ns/net', CNI_IFNAME: 'eth0', CNI_PATH: paths.cniBinDir },
+    input: JSON.stringify({ cniVersion: '1.0.0', name: 'k3s', ipam: { type: 'host-local', subnet: '10.42.0.0/24' } }),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(add.status, 0, add.stdout + add.stderr);
+  assert.ok(existsSync(join(paths.cniStateDir, 'k3s', '10.42.0.1')) === false && existsSync(join(paths.cniStateDir, 'k3s', '10.42.0.2')), 'the allocation lands in the lib dir state');
+  assert.deepEqual(await applyFakes(plan({ cniStandIn: false }), paths), [`removed the host-local stand-in ${hostLocal}`]);
+});
+
+test('iptables-legacy: PATH dir of symlinks to the legacy tools that exist; the host\'s iptables is untouched', async (t) => {
+  const { root, paths } = tempLib(t);
+  const sbin = join(root, 'sbin');
+  mkdirSync(sbin);
+  for (const tool of ['iptables-legacy', 'iptables-legacy-save', 'iptables-legacy-restore', 'iptables']) {
+    writeFileSync(join(sbin, tool), '#!/bin/sh\n', { mode: 0o755 });
+  }
+  const changes = await applyFakes(plan({ iptablesLegacy: true }), paths, { iptablesLegacy: join(sbin, 'iptables-legacy') });
+  assert.equal(changes.length, 3, changes.join('\n'));
+  assert.equal(readlinkSync(join(paths.iptablesBinDir, 'iptables')), join(sbin, 'iptables-legacy'));
+  assert.equal(readlinkSync(join(paths.iptablesBinDir, 'iptables-save')), join(sbin, 'iptables-legacy-save'));
+  assert.equal(readlinkSync(join(paths.iptablesBinDir, 'iptables-restore')), join(sbin, 'iptables-legacy-restore'));
+  assert.equal(existsSync(join(paths.iptablesBinDir, 'ip6tables')), false, 'no link to a tool that does not exist');
+  assert.equal(lstatSync(join(sbin, 'iptables')).isSymbolicLink(), false, 'the host iptables is left alone');
+  assert.deepEqual(await applyFakes(plan({ iptablesLegacy: true }), paths, { iptablesLegacy: join(sbin, 'iptables-legacy') }), []);
+  await applyFakes(plan({}), paths);
+  assert.equal(existsSync(paths.iptablesBinDir), false);
+});
+
+test('in real gVisor: /dev/kmsg bind and cgroup v1 mounts are made once, and the probe then sees them', (t) => {
+  if (spawnSync('sh', ['-c', 'command -v runsc']).status !== 0) {
+    t.skip('runsc is not installed (test/deps.sh installs it)');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'k3s-sandbox-fakes-gvisor-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const script = join(dir, 'fakes.mts');
+  writeFileSync(
+    script,
+    [
+      `import { ensureKmsgBind, ensureCgroupV1 } from ${JSON.stringify(join(REPO, 'src/steps/fakes.ts'))};`,
+      `import { collectFacts } from ${JSON.stringify(join(REPO, 'src/steps/probe.ts'))};`,
+      "const before = await collectFacts({ dataDir: '/var/lib/rancher/k3s', httpsPort: 6443, checkPort: false });",
+      "const first = [...await ensureKmsgBind('/dev'), ...await ensureCgroupV1('/sys/fs/cgroup', ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids'])];",
+      "const second = [...await ensureKmsgBind('/dev'), ...await ensureCgroupV1('/sys/fs/cgroup', ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids'])];",
+      "const after = await collectFacts({ dataDir: '/var/lib/rancher/k3s', httpsPort: 6443, checkPort: false });",
+      "process.stdout.write(JSON.stringify({ before: { kmsg: before.kmsg, cgroup: before.cgroup }, first, second, after: { kmsg: after.kmsg, cgroup: after.cgroup } }));",
+    ].join('\n'),
+  );
+  const stdoutFile = join(dir, 'stdout');
+  const fd = openSync(stdoutFile, 'w');
+  const result = spawnSync('runsc', ['--network=none', '--platform=ptrace', 'do', process.execPath, '--import', 'tsx', script], { cwd: REPO, stdio: ['ignore', fd, fd], timeout: 120_000 });
+  closeSync(fd);
+  const output = readFileSync(stdoutFile, 'utf8');
+  assert.equal(result.status, 0, output);
+  const report = JSON.parse(output) as {
+    before: { kmsg: boolean; cgroup: { version: number | null } };
+    first: string[];
+    second: string[];
+    after: { kmsg: boolean; cgroup: { version: number | null; controllers: string[] } };
+  };
+  assert.deepEqual(report.before, { kmsg: false, cgroup: { version: null, controllers: [] } });
+  assert.ok(report.first.includes('bound /dev/null over /dev/kmsg'), report.first.join('\n'));
+  assert.ok(report.first.includes('mounted the memory cgroup at /sys/fs/cgroup/memory'));
+  assert.deepEqual(report.second, [], 'the second run changes nothing');
+  assert.equal(report.after.kmsg, true);
+  assert.equal(report.after.cgroup.version, 1);
+  assert.deepEqual([...report.after.cgroup.controllers].sort(), ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids']);
+});
+
+test('datastore dir off a 9p data dir: created 0700 once, a symlink in its place is refused', async (t) => {
+  const { root, paths } = tempLib(t);
+  const dir = join(root, 'shm', 'k3s-sandbox', 'db');
+  assert.deepEqual(await applyFakes(plan({ datastoreDir: dir }), paths), [`datastore directory ${dir}`]);
+  assert.equal(modeOf(dir), 0o700);
+  assert.deepEqual(await applyFakes(plan({ datastoreDir: dir }), paths), []);
+  const link = join(root, 'linked-db');
+  spawnSync('ln', ['-s', root, link]);
+  await assert.rejects(applyFakes(plan({ datastoreDir: link }), paths), /must be a real directory/);
+});
+
+test('8 concurrent processes making the same fakes all succeed and leave one clean tree (fakes run before the instance lock)', async (t) => {
+  const { root, paths } = tempLib(t);
+  const script = join(root, 'apply.mts');
+  const sysctls = { 'kernel/panic': '10', 'kernel/keys/root_maxkeys': '1000000', 'net/ipv4/conf/all/route_localnet': '1' };
+  writeFileSync(
+    script,
+    [
+      `import { applyFakes } from ${JSON.stringify(join(REPO, 'src/steps/fakes.ts'))};`,
+      `import { resolvePaths } from ${JSON.stringify(join(REPO, 'src/paths.ts'))};`,
+      `const paths = resolvePaths({ dataDir: '/x' }, { K3S_SANDBOX_LIB_DIR: ${JSON.stringify(paths.libDir)}, PATH: '' });`,
+      `const plan = { fakes: { sysctls: ${JSON.stringify(sysctls)}, cniStandIn: true, kmsgBind: false, iptablesLegacy: false } };`,
+      'for (let i = 0; i < 5; i++) await applyFakes(plan, paths);',
+    ].join('\n'),
+  );
+  const { spawn } = await import('node:child_process');
+  const codes = await Promise.all(Array.from({ length: 8 }, () => new Promise<number | null>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('close', resolve);
+  })));
+  assert.deepEqual(codes, Array(8).fill(0));
+  const files = spawnSync('find', [paths.libDir, '-type', 'f', '-printf', '%P\\n'], { encoding: 'utf8' }).stdout.trim().split('\n').sort();
+  assert.deepEqual(files, ['cni/bin/host-local', 'fake-root/proc/sys/kernel/keys/root_maxkeys', 'fake-root/proc/sys/kernel/panic', 'fake-root/proc/sys/net/ipv4/conf/all/route_localnet']);
+});

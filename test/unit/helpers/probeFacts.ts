@@ -1,0 +1,62 @@
+import type { ProbeFacts } from '../../../src/steps/probe.js';
+
+/** Probe facts of a privileged Docker container on a real kernel: everything k3s needs is there. */
+export function privilegedDockerFacts(): ProbeFacts {
+  return {
+    gvisor: false,
+    gvisorSignals: [],
+    kernelRelease: '6.1.0-18-amd64',
+    uid: 0,
+    capabilities: { source: 'CapEff', mask: '000001ffffffffff', sysPtrace: true, sysAdmin: true, netAdmin: true, sysModule: true },
+    ptrace: { usable: true, scope: 1, reason: 'tracing own children is allowed (ptrace_scope 1)' },
+    seccomp: { usable: true, reason: 'seccomp filters available' },
+    cgroup: { version: 2, controllers: ['cpuset', 'cpu', 'io', 'memory', 'pids'] },
+    kmsg: true,
+    overlay: { usable: true, reason: 'overlay is available and the data dir is on ext4' },
+    vxlan: { usable: true, reason: 'the vxlan module is loaded' },
+    iptables: { legacy: '/usr/sbin/iptables-legacy', nft: true, reason: 'iptables-legacy at /usr/sbin/iptables-legacy; nft at /usr/sbin/iptables-nft' },
+    defaultRoute: true,
+    sysctls: [],
+    port: { number: 6443, free: true, reason: '127.0.0.1:6443 is free' },
+    dataDir: { path: '/var/lib/rancher/k3s', existingAncestor: '/var/lib', fsType: 'ext4', writable: true, freeBytes: 50 * 2 ** 30 },
+    memory: { totalBytes: 8 * 2 ** 30, availableBytes: 6 * 2 ** 30 },
+    cpus: 2,
+    rootIs9p: false,
+    devShmTmpfs: true,
+    durationMs: 3,
+  };
+}
+
+/** What the probe sees in gVisor, per the fact sheet §6.6 and this machine's `runsc do` (overlay root, no /dev/shm mount). */
+export function gvisorFacts(): ProbeFacts {
+  return {
+    ...privilegedDockerFacts(),
+    gvisor: true,
+    gvisorSignals: ['/proc/version is gVisor\'s fixed "4.4.0 #1 SMP Sun Jan 10 15:06:54 PST 2016"', 'kernel release 4.4.0', '/proc/sys/kernel/panic is missing'],
+    kernelRelease: '4.4.0',
+    capabilities: { source: 'CapEff', mask: '0000003fffffdfff', sysPtrace: true, sysAdmin: true, netAdmin: true, sysModule: false },
+    ptrace: { usable: true, scope: 1, reason: 'gVisor implements ptrace' },
+    seccomp: { usable: true, reason: 'seccomp filters available' },
+    cgroup: { version: 1, controllers: ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids'] },
+    kmsg: false,
+    overlay: { usable: false, reason: 'gVisor: containerd overlay snapshots are not supported there' },
+    vxlan: { usable: false, reason: 'gVisor has no vxlan netlink support' },
+    iptables: { legacy: '/usr/sbin/iptables-legacy', nft: false, reason: 'iptables-legacy at /usr/sbin/iptables-legacy; nft present but gVisor answers "Protocol not supported"' },
+    defaultRoute: true,
+    sysctls: [
+      { path: 'vm/overcommit_memory', state: 'unwritable', value: '0' },
+      { path: 'vm/panic_on_oom', state: 'missing' },
+      { path: 'kernel/panic', state: 'missing' },
+      { path: 'kernel/panic_on_oops', state: 'missing' },
+      { path: 'kernel/keys/root_maxkeys', state: 'missing' },
+      { path: 'kernel/keys/root_maxbytes', state: 'missing' },
+      { path: 'net/ipv4/conf/all/route_localnet', state: 'missing' },
+      { path: 'net/ipv4/conf/all/forwarding', state: 'missing' },
+      { path: 'net/ipv4/conf/default/forwarding', state: 'missing' },
+      { path: 'net/bridge/bridge-nf-call-iptables', state: 'missing' },
+    ],
+    dataDir: { path: '/var/lib/rancher/k3s', existingAncestor: '/var/lib', fsType: 'overlay', writable: true, freeBytes: 30 * 2 ** 30 },
+    rootIs9p: false,
+    devShmTmpfs: false,
+  };
+}

@@ -1,0 +1,285 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_CONFIG, type Config } from '../../src/config.js';
+import type { Mode, Plan } from '../../src/context.js';
+import { PlanError, blockersFor, planFor, type PlanPaths } from '../../src/steps/plan.js';
+import type { ProbeFacts } from '../../src/steps/probe.js';
+import { gvisorFacts, privilegedDockerFacts } from './helpers/probeFacts.js';
+
+const PATHS: PlanPaths = {
+  adminKubeconfig: '/run/k3s-sandbox/k3s.yaml',
+  cniBinDir: '/var/lib/k3s-sandbox/cni/bin',
+  iptablesBinDir: '/var/lib/k3s-sandbox/iptables/bin',
+};
+
+const COMMON = [
+  'server',
+  '--data-dir=/var/lib/rancher/k3s',
+  '--https-listen-port=6443',
+  '--write-kubeconfig=/run/k3s-sandbox/k3s.yaml',
+  '--write-kubeconfig-mode=600',
+];
+
+const SANDBOX_KUBELET_ARGS = [
+  '--kubelet-arg=local-storage-capacity-isolation=false',
+  '--kubelet-arg=cgroups-per-qos=false',
+  '--kubelet-arg=enforce-node-allocatable=',
+  '--kubelet-arg=image-gc-high-threshold=100',
+  '--kubelet-arg=image-gc-low-threshold=99',
+];
+
+const GVISOR_FAKE_SYSCTLS = {
+  'vm/overcommit_memory': '1',
+  'vm/panic_on_oom': '0',
+  'kernel/panic': '10',
+  'kernel/panic_on_oops': '1',
+  'kernel/keys/root_maxkeys': '1000000',
+  'kernel/keys/root_maxbytes': '25000000',
+  'net/ipv4/conf/all/route_localnet': '1',
+  'net/ipv4/conf/all/forwarding': '1',
+  'net/ipv4/conf/default/forwarding': '1',
+  'net/bridge/bridge-nf-call-iptables': '1',
+};
+
+const NO_FAKES: Plan['fakes'] = { sysctls: {}, cniStandIn: false, kmsgBind: false, iptablesLegacy: false };
+
+function config(overrides: Partial<Config> = {}): Config {
+  return { ...DEFAULT_CONFIG, registries: [...DEFAULT_CONFIG.registries], disable: [], ...overrides };
+}
+
+function facts(base: () => ProbeFacts, overrides: Partial<ProbeFacts> = {}): ProbeFacts {
+  return { ...base(), ...overrides };
+}
+
+interface Row {
+  name: string;
+  facts: ProbeFacts;
+  config?: Partial<Config>;
+  mode: Mode;
+  args: string[];
+  fakes: Plan['fakes'];
+  interceptor: boolean;
+  pathPrepend: string[];
+  fallback?: Mode;
+}
+
+const TABLE: Row[] = [
+  {
+    name: 'privileged docker on a real kernel → full server, no remedies',
+    facts: privilegedDockerFacts(),
+    mode: 'server',
+    args: COMMON,
+    fakes: NO_FAKES,
+    interceptor: false,
+    pathPrepend: [],
+    fallback: 'control-plane',
+  },
+  {
+    name: 'docker without overlay, vxlan and /dev/kmsg (nft broken) → server with native snapshotter, host-gw, kmsg bind, iptables-legacy',
+    facts: facts(privilegedDockerFacts, {
+      overlay: { usable: false, reason: 'the data dir is on overlay, which overlayfs cannot use as an upper layer' },
+      vxlan: { usable: false, reason: 'the vxlan module is neither loaded nor loadable here' },
+      kmsg: false,
+      iptables: { legacy: '/usr/sbin/iptables-legacy', nft: false, reason: 'iptables-legacy at /usr/sbin/iptables-legacy; no nft' },
+    }),
+    mode: 'server',
+    args: [...COMMON, '--snapshotter=native', '--flannel-backend=host-gw'],
+    fakes: { ...NO_FAKES, kmsgBind: true, iptablesLegacy: true },
+    interceptor: false,
+    pathPrepend: [PATHS.iptablesBinDir],
+    fallback: 'control-plane',
+  },
+  {
+    name: 'real kernel without vxlan or a default route → flannel none and a node IP on loopback',
+    facts: facts(privilegedDockerFacts, { vxlan: { usable: false, reason: 'no vxlan' }, defaultRoute: false }),
+    mode: 'server',
+    args: [...COMMON, '--flannel-backend=none', '--node-ip=127.0.0.1'],
+    fakes: NO_FAKES,
+    interceptor: false,
+    pathPrepend: [],
+    fallback: 'control-plane',
+  },
+  {
+    name: 'unprivileged docker (read-only /proc/sys with overcommit 0) on auto → control-plane',
+    facts: facts(privilegedDockerFacts, {
+      sysctls: [{ path: 'vm/overcommit_memory', state: 'unwritable', value: '0' }],
+    }),
+    mode: 'control-plane',
+    args: [...COMMON, '--disable-agent', '--egress-selector-mode=disabled', '--bind-address=127.0.0.1', '--disable=coredns,servicelb,traefik,local-storage,metrics-server'],
+    fakes: { ...NO_FAKES, cniStandIn: true },
+    interceptor: false,
+    pathPrepend: [PATHS.cniBinDir],
+  },
+  {
+    name: 'gVisor on auto → control-plane with the host-local stand-in',
+    facts: gvisorFacts(),
+    mode: 'control-plane',
+    args: [...COMMON, '--disable-agent', '--egress-selector-mode=disabled', '--bind-address=127.0.0.1', '--disable=coredns,servicelb,traefik,local-storage,metrics-server'],
+    fakes: { ...NO_FAKES, cniStandIn: true },
+    interceptor: false,
+    pathPrepend: [PATHS.cniBinDir],
+  },
+  {
+    name: 'gVisor with mode=sandboxed-node → interceptor, fake tunables, flannel none, native, kubelet args, iptables-legacy, kmsg bind',
+    facts: gvisorFacts(),
+    config: { mode: 'sandboxed-node' },
+    mode: 'sandboxed-node',
+    args: [...COMMON, '--flannel-backend=none', '--snapshotter=native', ...SANDBOX_KUBELET_ARGS, '--disable=coredns,servicelb,traefik,local-storage,metrics-server'],
+    fakes: { sysctls: GVISOR_FAKE_SYSCTLS, cniStandIn: false, kmsgBind: true, iptablesLegacy: true },
+    interceptor: true,
+    pathPrepend: [PATHS.iptablesBinDir],
+  },
+  {
+    name: 'user disable list and custom data dir/port are honoured (control-plane merges its own disables)',
+    facts: gvisorFacts(),
+    config: { disable: ['runtimes', 'traefik'], dataDir: '/mnt/k3s', httpsPort: 7443 },
+    mode: 'control-plane',
+    args: [
+      'server',
+      '--data-dir=/mnt/k3s',
+      '--https-listen-port=7443',
+      '--write-kubeconfig=/run/k3s-sandbox/k3s.yaml',
+      '--write-kubeconfig-mode=600',
+      '--disable-agent',
+      '--egress-selector-mode=disabled',
+      '--bind-address=127.0.0.1',
+      '--disable=coredns,servicelb,traefik,local-storage,metrics-server,runtimes',
+    ],
+    fakes: { ...NO_FAKES, cniStandIn: true },
+    interceptor: false,
+    pathPrepend: [PATHS.cniBinDir],
+  },
+  {
+    name: 'server with a user disable list passes exactly that list',
+    facts: privilegedDockerFacts(),
+    config: { disable: ['traefik'] },
+    mode: 'server',
+    args: [...COMMON, '--disable=traefik'],
+    fakes: NO_FAKES,
+    interceptor: false,
+    pathPrepend: [],
+    fallback: 'control-plane',
+  },
+  {
+    name: 'non-root caller (the bounding set allows everything) → the same server plan root makes, since k3s always runs as root',
+    facts: facts(privilegedDockerFacts, {
+      uid: 1000,
+      capabilities: { source: 'CapBnd', mask: '000001ffffffffff', sysPtrace: true, sysAdmin: true, netAdmin: true, sysModule: true },
+      dataDir: { path: '/var/lib/rancher/k3s', existingAncestor: '/var/lib', fsType: 'ext4', writable: false, freeBytes: 1e10 },
+    }),
+    mode: 'server',
+    args: COMMON,
+    fakes: NO_FAKES,
+    interceptor: false,
+    pathPrepend: [],
+    fallback: 'control-plane',
+  },
+];
+
+for (const row of TABLE) {
+  test(`plan: ${row.name}`, () => {
+    const plan = planFor(row.facts, config(row.config), PATHS);
+    assert.equal(plan.mode, row.mode);
+    assert.deepEqual(plan.k3sArgs, row.args);
+    assert.deepEqual(plan.fakes, row.fakes);
+    assert.equal(plan.useInterceptor, row.interceptor);
+    assert.deepEqual(plan.pathPrepend, row.pathPrepend);
+    assert.equal(plan.fallback, row.fallback);
+    assert.ok(plan.remedies.length > 0 && plan.remedies.every((r) => r.remedy !== '' && r.reason !== ''), 'every remedy has a reason');
+    assert.match(plan.remedies[0]!.remedy, new RegExp(`^mode ${row.mode}$`));
+    assert.notEqual(plan.limits, '');
+  });
+}
+
+test('plan: gVisor without ptrace asking for sandboxed-node is a clear error naming ptrace and the remedy', () => {
+  const noPtrace = facts(gvisorFacts, { ptrace: { usable: false, scope: 3, reason: 'kernel.yama.ptrace_scope is 3: ptrace is disabled for everyone' } });
+  assert.throws(() => planFor(noPtrace, config({ mode: 'sandboxed-node' }), PATHS), (error: unknown) => {
+    assert.ok(error instanceof PlanError);
+    assert.match(error.message, /^mode sandboxed-node cannot run in this sandbox:/);
+    assert.match(error.message, /the interceptor needs ptrace.*ptrace_scope is 3/);
+    assert.match(error.message, /remedy: grant CAP_SYS_PTRACE/);
+    return true;
+  });
+});
+
+test('plan: asking for server on gVisor is refused with the gVisor reason', () => {
+  assert.throws(() => planFor(gvisorFacts(), config({ mode: 'server' }), PATHS), /mode server cannot run.*gVisor/s);
+});
+
+test('plan: a non-root caller asking for sandboxed-node on gVisor gets the interceptor plan root will run', () => {
+  const nonRoot = facts(gvisorFacts, { uid: 1000, capabilities: { ...gvisorFacts().capabilities, source: 'CapBnd' } });
+  assert.equal(planFor(nonRoot, config({ mode: 'sandboxed-node' }), PATHS).useInterceptor, true);
+});
+
+test('plan: no mode at all when the data dir is on a read-only filesystem', () => {
+  const stuck = facts(privilegedDockerFacts, {
+    dataDir: { path: '/var/lib/rancher/k3s', existingAncestor: '/var/lib', fsType: 'ext4', writable: false, freeBytes: 1e10 },
+    sysctls: [{ path: 'vm/overcommit_memory', state: 'unwritable', value: '0' }],
+  });
+  assert.throws(() => planFor(stuck, config(), PATHS), /no mode can run in this sandbox:[\s\S]*data dir \/var\/lib\/rancher\/k3s cannot be created or written/);
+});
+
+test('plan: cgroup v2 without pids blocks server, and auto falls back to control-plane', () => {
+  const noPids = facts(privilegedDockerFacts, { cgroup: { version: 2, controllers: ['cpuset', 'cpu', 'memory'] } });
+  assert.deepEqual(blockersFor('server', noPids, config()).map((b) => b.problem), ['cgroup v2 lacks the pids controller(s)']);
+  assert.equal(planFor(noPids, config(), PATHS).mode, 'control-plane');
+});
+
+test('plan: read-only route_localnet that is already 1 is fine; at 0 kube-proxy is disabled', () => {
+  const alreadyOne = facts(privilegedDockerFacts, { sysctls: [{ path: 'net/ipv4/conf/all/route_localnet', state: 'unwritable', value: '1' }] });
+  assert.deepEqual(planFor(alreadyOne, config(), PATHS).k3sArgs, COMMON);
+  const zero = facts(privilegedDockerFacts, { sysctls: [{ path: 'net/ipv4/conf/all/route_localnet', state: 'unwritable', value: '0' }] });
+  assert.deepEqual(planFor(zero, config(), PATHS).k3sArgs, [...COMMON, '--disable-kube-proxy']);
+});
+
+test('plan: conntrack max is faked with k3s\'s formula max(32768 × CPUs, 131072)', () => {
+  const manyCpus = facts(gvisorFacts, { cpus: 16, sysctls: [{ path: 'net/netfilter/nf_conntrack_max', state: 'missing' }] });
+  assert.deepEqual(planFor(manyCpus, config({ mode: 'sandboxed-node' }), PATHS).fakes.sysctls, { 'net/netfilter/nf_conntrack_max': '524288' });
+});
+
+test('plan: only mode=auto has a fallback; an asked-for mode is never swapped', () => {
+  assert.equal(planFor(privilegedDockerFacts(), config({ mode: 'auto' }), PATHS).fallback, 'control-plane');
+  assert.equal(planFor(privilegedDockerFacts(), config({ mode: 'server' }), PATHS).fallback, undefined);
+  assert.equal(planFor(gvisorFacts(), config({ mode: 'sandboxed-node' }), PATHS).fallback, undefined);
+});
+
+test('plan: planFor is pure (same input, same output, input untouched)', () => {
+  const input = gvisorFacts();
+  const snapshot = JSON.stringify(input);
+  const first = planFor(input, config({ mode: 'sandboxed-node' }), PATHS);
+  const second = planFor(input, config({ mode: 'sandboxed-node' }), PATHS);
+  assert.deepEqual(first, second);
+  assert.equal(JSON.stringify(input), snapshot);
+});
+
+test('plan: sandboxed-node in a gVisor without cgroups mounts cgroup v1 itself; server would be blocked', () => {
+  const noCgroups = facts(gvisorFacts, { cgroup: { version: null, controllers: [] } });
+  const plan = planFor(noCgroups, config({ mode: 'sandboxed-node' }), PATHS);
+  assert.deepEqual(plan.fakes.cgroupV1Mounts, ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids']);
+  const withoutAdmin = facts(gvisorFacts, {
+    cgroup: { version: null, controllers: [] },
+    capabilities: { source: 'CapEff', mask: '0', sysPtrace: true, sysAdmin: false, netAdmin: true, sysModule: false },
+  });
+  assert.throws(() => planFor(withoutAdmin, config({ mode: 'sandboxed-node' }), PATHS), /no cgroup filesystem is mounted/);
+});
+
+test('plan: a data dir on 9p with a tmpfs /dev/shm moves the sqlite datastore there', () => {
+  const dataDirOn9p = { path: '/var/lib/rancher/k3s', existingAncestor: '/', fsType: '9p', writable: true, freeBytes: 30 * 2 ** 30 };
+  const on9p = facts(gvisorFacts, { dataDir: dataDirOn9p, rootIs9p: true, devShmTmpfs: true });
+  const plan = planFor(on9p, config(), PATHS);
+  assert.equal(plan.fakes.datastoreDir, '/dev/shm/k3s-sandbox/db');
+  assert.ok(plan.k3sArgs.includes('--datastore-endpoint=sqlite:///dev/shm/k3s-sandbox/db/state.db?_journal=WAL&cache=shared&_busy_timeout=30000&_txlock=immediate'));
+  const noShm = planFor(facts(gvisorFacts, { dataDir: dataDirOn9p, rootIs9p: true, devShmTmpfs: false }), config(), PATHS);
+  assert.equal(noShm.fakes.datastoreDir, undefined);
+  assert.ok(!noShm.k3sArgs.some((arg) => arg.startsWith('--datastore-endpoint')));
+});
+
+test('plan: a flag wanted for two reasons appears once, with both reasons', () => {
+  const both = facts(privilegedDockerFacts, {
+    sysctls: [{ path: 'net/ipv4/conf/all/route_localnet', state: 'unwritable', value: '0' }],
+    iptables: { legacy: null, nft: false, reason: 'no iptables-legacy; no nft' },
+  });
+  const plan = planFor(both, config(), PATHS);
+  assert.deepEqual(plan.k3sArgs, [...COMMON, '--disable-kube-proxy', '--disable-network-policy']);
+  assert.equal(plan.remedies.filter((r) => r.remedy.includes('--disable-kube-proxy')).length, 2);
+});
