@@ -1,0 +1,3 @@
+module gobusy
+
+go 1.19

@@ -1,0 +1,142 @@
+/* Path resolution for redirects (see path.h). */
+#include "path.h"
+#include "fakes.h"
+#include "mem.h"
+#include "note.h"
+#include "root.h"
+
+#include <errno.h>       /* ENAMETOOLONG */
+#include <fcntl.h>       /* AT_FDCWD */
+#include <limits.h>      /* PATH_MAX */
+#include <linux/openat2.h> /* struct open_how, RESOLVE_* */
+#include <stdbool.h>     /* bool */
+#include <stdio.h>       /* snprintf */
+#include <string.h>      /* memcpy, strlen, strrchr */
+#include <unistd.h>      /* readlink */
+
+long
+path_normalize(const char *in, char *out, size_t size)
+{
+	size_t len = 0;
+	const char *p = in;
+
+	while (*p != '\0') {
+		const char *start;
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		start = p;
+		while (*p != '\0' && *p != '/')
+			p++;
+		n = (size_t)(p - start);
+		if (n == 0 || (n == 1 && start[0] == '.'))
+			continue;
+		if (n == 2 && start[0] == '.' && start[1] == '.') {
+			/* ".." of "/" is "/" (path_resolution(7)). */
+			while (len > 0 && out[len - 1] != '/')
+				len--;
+			if (len > 0)
+				len--;
+			continue;
+		}
+		if (len + 1 + n + 1 > size)
+			return -ENAMETOOLONG;
+		out[len++] = '/';
+		memcpy(out + len, start, n);
+		len += n;
+	}
+	if (len == 0) {
+		if (size < 2)
+			return -ENAMETOOLONG;
+		out[len++] = '/';
+	}
+	out[len] = '\0';
+	return (long)len;
+}
+
+/* A trailing "/" or a last component "." / ".." can only name a directory, never a fake. */
+static bool
+may_name_regular_file(const char *path, size_t len, const char **basename, size_t *base_len)
+{
+	const char *slash;
+
+	if (len == 0 || path[len - 1] == '/')
+		return false;
+	slash = strrchr(path, '/');
+	*basename = slash ? slash + 1 : path;
+	*base_len = len - (size_t)(*basename - path);
+	return !((*base_len == 1 && (*basename)[0] == '.')
+		 || (*base_len == 2 && (*basename)[0] == '.' && (*basename)[1] == '.'));
+}
+
+/* Reads where a relative path starts: the dirfd's target or the cwd of @tid. */
+static int
+read_base_dir(pid_t tid, int dirfd, char *base, size_t size)
+{
+	char link[64];
+	ssize_t n;
+
+	if (dirfd == AT_FDCWD)
+		snprintf(link, sizeof(link), "/proc/%d/cwd", (int)tid);
+	else
+		snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)tid, dirfd);
+	n = readlink(link, base, size - 1);
+	/* Sockets, pipes and anon inodes read as "type:[...]": nothing is relative to them. */
+	if (n <= 0 || base[0] != '/')
+		return -1;
+	base[n] = '\0';
+	return 0;
+}
+
+/* openat2's RESOLVE_BENEATH / RESOLVE_IN_ROOT give an absolute path another meaning. */
+static bool
+open_how_resolves_normally(pid_t tid, const regs_t *regs)
+{
+	struct open_how how;
+
+	if (regs_arg(regs, 3) < sizeof(how) || mem_read(tid, regs_arg(regs, 2), &how, sizeof(how)) < 0)
+		return false;
+	return !(how.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT));
+}
+
+int
+path_find_fake(pid_t tid, const struct syscall_desc *sc, const regs_t *regs,
+	       char *original, char *target)
+{
+	char joined[2 * PATH_MAX];
+	char canonical[PATH_MAX];
+	const char *basename;
+	size_t base_len;
+	long len = mem_read_string(tid, regs_arg(regs, (unsigned int)sc->path_arg), original, PATH_MAX);
+
+	if (len <= 0 || !may_name_regular_file(original, (size_t)len, &basename, &base_len))
+		return 0;
+	if (original[0] == '/') {
+		len = path_normalize(original, canonical, sizeof(canonical));
+	} else {
+		int dirfd = sc->dirfd_arg >= 0 ? (int)regs_arg(regs, (unsigned int)sc->dirfd_arg) : AT_FDCWD;
+
+		/* Decided in memory first: the readlink below is paid only when it may match. */
+		if (!fakes_has_basename(basename, base_len))
+			return 0;
+		if (read_base_dir(tid, dirfd, joined, PATH_MAX) < 0)
+			return 0;
+		len = (long)strlen(joined);
+		joined[len] = '/';
+		memcpy(joined + len + 1, original, strlen(original) + 1);
+		len = path_normalize(joined, canonical, sizeof(canonical));
+	}
+	if (len < 0 || !fakes_contains(canonical, (size_t)len))
+		return 0;
+	if (sc->open_how && !open_how_resolves_normally(tid, regs))
+		return 0;
+	if (!root_is_ours(tid)) {
+		redirect_log_note("not redirected: pid=%d %s %s (its root directory is not ours)",
+				  (int)tid, sc->name, original);
+		return 0;
+	}
+	if (snprintf(target, PATH_MAX, "%s%s", fakes_root(), canonical) >= PATH_MAX)
+		return 0;
+	return 1;
+}
