@@ -20,49 +20,82 @@ vm_call_refused(int error)
 	return error == ENOSYS || error == EPERM;
 }
 
+/* The part of one aligned tracee word that a byte range covers: PEEK/POKEDATA move whole
+ * words, so a range that starts or ends inside a word takes only some of its bytes. */
+struct word_part {
+	unsigned long word_addr;
+	size_t skip;  /* bytes of the word before the range */
+	size_t len;   /* bytes of the range inside the word */
+};
+
+/* The part of the first word of the @len (> 0) bytes at @addr. */
+static struct word_part
+first_word_part(unsigned long addr, size_t len)
+{
+	struct word_part part;
+
+	part.word_addr = addr & ~(sizeof(long) - 1);
+	part.skip = addr - part.word_addr;
+	part.len = sizeof(long) - part.skip;
+	if (part.len > len)
+		part.len = len;
+	return part;
+}
+
 static int
 peek_bytes(pid_t tid, unsigned long addr, char *buf, size_t len)
 {
-	unsigned long aligned = addr & ~(sizeof(long) - 1);
-	size_t skip = addr - aligned;
-
 	while (len > 0) {
+		struct word_part part = first_word_part(addr, len);
 		long word;
-		size_t chunk = sizeof(long) - skip;
 
 		errno = 0;
-		word = ptrace(PTRACE_PEEKDATA, tid, (void *)aligned, 0);
+		word = ptrace(PTRACE_PEEKDATA, tid, (void *)part.word_addr, 0);
 		if (errno != 0)
 			return -errno;
-		if (chunk > len)
-			chunk = len;
-		memcpy(buf, (char *)&word + skip, chunk);
-		buf += chunk;
-		len -= chunk;
-		aligned += sizeof(long);
-		skip = 0;
+		memcpy(buf, (char *)&word + part.skip, part.len);
+		buf += part.len;
+		addr += part.len;
+		len -= part.len;
 	}
 	return 0;
+}
+
+/* The signature process_vm_readv and process_vm_writev share. */
+typedef ssize_t vm_call_t(pid_t, const struct iovec *, unsigned long, const struct iovec *,
+			  unsigned long, unsigned long);
+
+/* vm_transfer's answer when the process_vm_* calls are refused: the caller falls back to ptrace. */
+#define USE_PTRACE 1
+
+/* Moves @len bytes between @buf and @addr of @tid with @call.  Returns 0, -errno, or
+ * USE_PTRACE when the calls are refused (that is remembered: they stay refused). */
+static int
+vm_transfer(vm_call_t *call, pid_t tid, unsigned long addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len };
+	struct iovec remote = { (void *)addr, len };
+	ssize_t moved;
+
+	if (vm_calls_unavailable)
+		return USE_PTRACE;
+	moved = call(tid, &local, 1, &remote, 1, 0);
+	if (moved == (ssize_t)len)
+		return 0;
+	if (moved >= 0)
+		return -EFAULT;
+	if (!vm_call_refused(errno))
+		return -errno;
+	vm_calls_unavailable = true;
+	return USE_PTRACE;
 }
 
 int
 mem_read(pid_t tid, unsigned long addr, void *buf, size_t len)
 {
-	struct iovec local = { buf, len };
-	struct iovec remote = { (void *)addr, len };
-	ssize_t got;
+	int ret = vm_transfer(process_vm_readv, tid, addr, buf, len);
 
-	if (!vm_calls_unavailable) {
-		got = process_vm_readv(tid, &local, 1, &remote, 1, 0);
-		if (got == (ssize_t)len)
-			return 0;
-		if (got >= 0)
-			return -EFAULT;
-		if (!vm_call_refused(errno))
-			return -errno;
-		vm_calls_unavailable = true;
-	}
-	return peek_bytes(tid, addr, buf, len);
+	return ret == USE_PTRACE ? peek_bytes(tid, addr, buf, len) : ret;
 }
 
 long
@@ -98,29 +131,23 @@ mem_read_string(pid_t tid, unsigned long addr, char *buf, size_t size)
 static int
 poke_bytes(pid_t tid, unsigned long addr, const char *buf, size_t len)
 {
-	unsigned long aligned = addr & ~(sizeof(long) - 1);
-	size_t skip = addr - aligned;
-
 	while (len > 0) {
+		struct word_part part = first_word_part(addr, len);
 		long word = 0;
-		size_t chunk = sizeof(long) - skip;
 		int ret;
 
-		if (chunk > len)
-			chunk = len;
 		/* A partial word keeps the bytes around it: read it first. */
-		if (chunk < sizeof(long)) {
-			ret = peek_bytes(tid, aligned, (char *)&word, sizeof(word));
+		if (part.len < sizeof(long)) {
+			ret = peek_bytes(tid, part.word_addr, (char *)&word, sizeof(word));
 			if (ret < 0)
 				return ret;
 		}
-		memcpy((char *)&word + skip, buf, chunk);
-		if (ptrace(PTRACE_POKEDATA, tid, (void *)aligned, (void *)word) < 0)
+		memcpy((char *)&word + part.skip, buf, part.len);
+		if (ptrace(PTRACE_POKEDATA, tid, (void *)part.word_addr, (void *)word) < 0)
 			return -errno;
-		buf += chunk;
-		len -= chunk;
-		aligned += sizeof(long);
-		skip = 0;
+		buf += part.len;
+		addr += part.len;
+		len -= part.len;
 	}
 	return 0;
 }
@@ -128,19 +155,8 @@ poke_bytes(pid_t tid, unsigned long addr, const char *buf, size_t len)
 int
 mem_write(pid_t tid, unsigned long addr, const void *buf, size_t len)
 {
-	struct iovec local = { (void *)buf, len };
-	struct iovec remote = { (void *)addr, len };
-	ssize_t put;
+	/* process_vm_writev only reads the local buffer; struct iovec has no const. */
+	int ret = vm_transfer(process_vm_writev, tid, addr, (void *)buf, len);
 
-	if (!vm_calls_unavailable) {
-		put = process_vm_writev(tid, &local, 1, &remote, 1, 0);
-		if (put == (ssize_t)len)
-			return 0;
-		if (put >= 0)
-			return -EFAULT;
-		if (!vm_call_refused(errno))
-			return -errno;
-		vm_calls_unavailable = true;
-	}
-	return poke_bytes(tid, addr, buf, len);
+	return ret == USE_PTRACE ? poke_bytes(tid, addr, buf, len) : ret;
 }

@@ -2,25 +2,17 @@
 # The lifecycle scripts and the Claude Code SessionStart hook, run for real inside gVisor.
 
 load '../lib/common'
+load '../fixtures/install/bats-helpers'
 
 setup_file() {
-  [ -f "$DIST/k3s-sandbox.mjs" ] || { echo "missing $DIST/k3s-sandbox.mjs: run npm run build" >&2; return 1; }
-  [ -x "$FIXTURES_BIN/k3s-double" ] || { echo "missing $FIXTURES_BIN/k3s-double: run test/fixtures/build-all.sh" >&2; return 1; }
-}
-
-scenario() {
-  gvisor_script "set -eu
-    exec 2>&1
-    export REPO_ROOT='$REPO_ROOT' FIXTURES_BIN='$FIXTURES_BIN'
-    W=\$(mktemp -d)
-    cd \"\$W\"
-    $1"
+  require_bundle "$DIST/k3s-sandbox.mjs"
+  require_k3s_double
 }
 
 SESSION_JSON='{"session_id":"test-session","transcript_path":"/tmp/t.jsonl","cwd":"/tmp","hook_event_name":"SessionStart","source":"startup"}'
 
 @test "SessionStart hook: installs when missing, starts the cluster, writes the export line once, prints one line; resume is idempotent" {
-  run scenario "
+  run install_scenario "
     cp \"\$FIXTURES_BIN/k3s-double\" \"\$W/k3s-airgap\"
     export CLAUDE_ENV_FILE=\"\$W/claude.env\" K3S_SANDBOX_BINARY_PATH=\"\$W/k3s-airgap\"
     echo 'export FROM_ANOTHER_HOOK=1' >\"\$CLAUDE_ENV_FILE\"
@@ -43,7 +35,7 @@ SESSION_JSON='{"session_id":"test-session","transcript_path":"/tmp/t.jsonl","cwd
 }
 
 @test "SessionStart hook: when nothing can be installed it still exits 0 with one line saying why, and leaves CLAUDE_ENV_FILE alone" {
-  run scenario "
+  run install_scenario "
     export CLAUDE_ENV_FILE=\"\$W/claude.env\" K3S_SANDBOX_RELEASE_URL=https://127.0.0.1:9/releases K3S_SANDBOX_REGISTRIES=
     : >\"\$CLAUDE_ENV_FILE\"
     rc=0; echo '$SESSION_JSON' | \"\$REPO_ROOT/hooks/session-start.sh\" >\"\$W/stdout\" 2>\"\$W/stderr\" || rc=\$?
@@ -58,7 +50,7 @@ SESSION_JSON='{"session_id":"test-session","transcript_path":"/tmp/t.jsonl","cwd
 }
 
 @test "post-start: never fails the lifecycle, even when the cluster cannot start; with autoStart=false neither script starts anything" {
-  run scenario "
+  run install_scenario "
     cp \"\$FIXTURES_BIN/k3s-double\" \"\$W/k3s-airgap\"
     BINARYPATH=\"\$W/k3s-airgap\" AUTOSTART=false \"\$REPO_ROOT/install.sh\" 2>/dev/null
     /usr/local/share/k3s-sandbox/hooks/entrypoint.sh

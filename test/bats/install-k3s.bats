@@ -3,25 +3,15 @@
 # real servers on the sandbox's loopback. Each test is one whole scenario inside one gVisor sandbox.
 
 load '../lib/common'
+load '../fixtures/install/bats-helpers'
 
 setup_file() {
-  export K3S_SANDBOX_BUNDLE="${K3S_SANDBOX_BUNDLE:-$DIST/k3s-sandbox.mjs}"
-  [ -f "$K3S_SANDBOX_BUNDLE" ] || { echo "missing $K3S_SANDBOX_BUNDLE: run npm run build" >&2; return 1; }
-  [ -x "$FIXTURES_BIN/k3s-double" ] || { echo "missing $FIXTURES_BIN/k3s-double: run test/fixtures/build-all.sh" >&2; return 1; }
-}
-
-# Runs a scenario in gVisor with the fixture helpers loaded and a scratch dir $W.
-scenario() {
-  gvisor_script "set -eu
-    exec 2>&1
-    export REPO_ROOT='$REPO_ROOT' FIXTURES_BIN='$FIXTURES_BIN' K3S_SANDBOX_BUNDLE='$K3S_SANDBOX_BUNDLE'
-    W=\$(mktemp -d)
-    . '$REPO_ROOT/test/fixtures/install/scenario.bash'
-    $1"
+  require_bundle "$K3S_SANDBOX_BUNDLE"
+  require_k3s_double
 }
 
 @test "GitHub path: stable resolves through the channel redirect, the binary is checked against sha256sum and installed; NO_PROXY is honoured" {
-  run scenario '
+  run install_scenario '
     make_tls
     make_release "$FIXTURES_BIN/k3s-double"
     start_https_fixture
@@ -56,7 +46,7 @@ scenario() {
 }
 
 @test "checksum path: a wrong sha256 fails the install and installs nothing" {
-  run scenario '
+  run install_scenario '
     make_tls
     make_release "$FIXTURES_BIN/k3s-double" "$(printf 1%.0s $(seq 64))"
     start_https_fixture
@@ -76,7 +66,7 @@ scenario() {
 }
 
 @test "registry path: GitHub answers 403, the image comes from a real registry with token auth, through HTTPS_PROXY; a second run is a no-op" {
-  run scenario '
+  run install_scenario '
     make_tls
     start_https_fixture --forbid-releases
     start_registry
@@ -107,7 +97,7 @@ scenario() {
 }
 
 @test "tampered blob: a registry layer whose bytes do not match its digest is rejected and nothing is installed" {
-  run scenario '
+  run install_scenario '
     make_tls
     start_https_fixture --forbid-releases
     start_registry
@@ -129,7 +119,7 @@ scenario() {
 }
 
 @test "every source failing: the error lists each source and why" {
-  run scenario '
+  run install_scenario '
     make_tls
     start_https_fixture --forbid-releases
     REGISTRIES_SETTING="127.0.0.1:$REGISTRY_PORT,127.0.0.1:$RELEASE_PORT" write_install_config "\"binaryPath\": \"/opt/missing/k3s\""
@@ -147,7 +137,7 @@ scenario() {
 }
 
 @test "binaryPath, air-gapped: installs with no server at all; stable falls back to the pinned release with a warning; a second run is a no-op" {
-  run scenario '
+  run install_scenario '
     cp "$FIXTURES_BIN/k3s-double" "$W/k3s-airgap"
     VERSION_SETTING=stable write_install_config "\"binaryPath\": \"$W/k3s-airgap\""
     install_k3s

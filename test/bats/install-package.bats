@@ -4,11 +4,12 @@
 # says clearly what to do when it can do neither.
 
 load '../lib/common'
+load '../fixtures/install/bats-helpers'
 
 TGZ="$REPO_ROOT/build/package/devcontainer-feature-k3s-sandbox.tgz"
 
 setup_file() {
-  [ -f "$DIST/k3s-sandbox.mjs" ] || { echo "missing $DIST/k3s-sandbox.mjs: run npm run build" >&2; return 1; }
+  require_bundle "$DIST/k3s-sandbox.mjs"
   node "$REPO_ROOT/scripts/package.mjs" --no-build >/dev/null 2>&1 || { echo "npm run package failed" >&2; return 1; }
 }
 

@@ -3,24 +3,15 @@
 # leaves, idempotence, option validation, and the whole GitHub path up to kubectl working for a non-root user.
 
 load '../lib/common'
+load '../fixtures/install/bats-helpers'
 
 setup_file() {
-  [ -f "$DIST/k3s-sandbox.mjs" ] || { echo "missing $DIST/k3s-sandbox.mjs: run npm run build" >&2; return 1; }
-  [ -x "$FIXTURES_BIN/k3s-double" ] || { echo "missing $FIXTURES_BIN/k3s-double: run test/fixtures/build-all.sh" >&2; return 1; }
-}
-
-scenario() {
-  gvisor_script "set -eu
-    exec 2>&1
-    export REPO_ROOT='$REPO_ROOT' FIXTURES_BIN='$FIXTURES_BIN' K3S_SANDBOX_BUNDLE='$DIST/k3s-sandbox.mjs'
-    W=\$(mktemp -d)
-    . '$REPO_ROOT/test/fixtures/install/scenario.bash'
-    cd \"\$W\"
-    $1"
+  require_bundle "$DIST/k3s-sandbox.mjs"
+  require_k3s_double
 }
 
 @test "air-gapped binaryPath: install.sh places bundle, helpers, hooks, config, k3s and kubectl; a second run is a no-op" {
-  run scenario '
+  run install_scenario '
     cp "$FIXTURES_BIN/k3s-double" "$W/k3s-airgap"
     mv /usr/bin/kubectl /usr/bin/kubectl.hidden
     BINARYPATH="$W/k3s-airgap" MODE=control-plane AUTOSTART=false "$REPO_ROOT/install.sh"
@@ -51,7 +42,7 @@ scenario() {
 }
 
 @test "injection through every string option is rejected, naming the option, and nothing is installed" {
-  run scenario '
+  run install_scenario '
     for assignment in \
       "VERSION=v1.30.0+k3s1; touch /pwned" \
       "MODE=auto\$(touch /pwned)" \
@@ -84,7 +75,7 @@ scenario() {
 }
 
 @test "install.sh refuses to run without root, saying so" {
-  run scenario '
+  run install_scenario '
     rc=0; runuser -u nobody -- "$REPO_ROOT/install.sh" || rc=$?
     echo "exit $rc"'
   echo "$output"
@@ -94,7 +85,7 @@ scenario() {
 }
 
 @test "GitHub path end to end: install.sh from a release server, entrypoint + post-start, kubectl works for vscode in a login shell" {
-  run scenario '
+  run install_scenario '
     make_tls
     make_release "$FIXTURES_BIN/k3s-double"
     start_https_fixture

@@ -70,19 +70,16 @@ wait_for() {
   return 1
 }
 
+# status_snapshot_matches JQ: takes one snapshot of the status file as $T/seen.json and
+# tests the jq condition on it.
+status_snapshot_matches() {
+  cp "$T/status.json" "$T/seen.json" 2>/dev/null && jq -e "$1" "$T/seen.json" >/dev/null 2>&1
+}
+
 # Polls until the jq condition holds for one snapshot of the status file and keeps that
 # snapshot in $T/seen.json, so the checks that follow all look at the same moment.
 wait_for_status() {
-  local i
-  for i in $(seq 200); do
-    if cp "$T/status.json" "$T/seen.json" 2>/dev/null && jq -e "$1" "$T/seen.json" >/dev/null 2>&1; then
-      return 0
-    fi
-    sleep 0.05
-  done
-  echo "timed out waiting for status: $1"
-  cat "$T/status.json" "$T/k3s.log" 2>/dev/null || true
-  return 1
+  wait_for status_snapshot_matches "$1"
 }
 
 seen() {
@@ -117,6 +114,13 @@ wait_supervisor_exit() {
   fi
   SUP_RC=0
   wait "$SUP_PID" || SUP_RC=$?
+}
+
+# SIGTERM to the supervisor, which must then exit 0.
+stop_supervisor_cleanly() {
+  kill -TERM "$SUP_PID"
+  wait_supervisor_exit
+  [ "$SUP_RC" = 0 ]
 }
 
 supervisor_zombies() {
@@ -158,9 +162,7 @@ EOF
   # It made itself a session leader: the caller's session dying cannot reach k3s.
   [ "$(awk '{ print $6 }' /proc/"$SUP_PID"/stat)" = "$SUP_PID" ]
 
-  kill -TERM "$SUP_PID"
-  wait_supervisor_exit
-  [ "$SUP_RC" = 0 ]
+  stop_supervisor_cleanly
   [ "$(status_field state)" = stopped ]
   [ "$(status_field childPid)" = null ]
   [ "$(status_field lastExit)" = "exit 0" ]
@@ -189,9 +191,7 @@ EOF
   [ "$(seen childPid)" = "$(child_pid_number 3)" ]
   [ -z "$(supervisor_zombies)" ]
 
-  kill -TERM "$SUP_PID"
-  wait_supervisor_exit
-  [ "$SUP_RC" = 0 ]
+  stop_supervisor_cleanly
   [ "$(status_field crashes)" = 2 ]
 }
 
@@ -250,9 +250,7 @@ EOF
   [ "$(seen childPid)" = "$(child_pid_number 2)" ]
   [ -z "$(supervisor_zombies)" ]
 
-  kill -TERM "$SUP_PID"
-  wait_supervisor_exit
-  [ "$SUP_RC" = 0 ]
+  stop_supervisor_cleanly
 }
 
 @test "the log rotates at --log-max-bytes keeping --log-keep files, with whole lines" {
@@ -264,9 +262,7 @@ idle
 EOF
   start_supervisor --log-max-bytes 300 --log-keep 2 -- "$T/child.sh"
   wait_for file_has "$T/k3s.log" "all lines written"
-  kill -TERM "$SUP_PID"
-  wait_supervisor_exit
-  [ "$SUP_RC" = 0 ]
+  stop_supervisor_cleanly
 
   [ -e "$T/k3s.log.1" ]
   [ -e "$T/k3s.log.2" ]
@@ -343,9 +339,7 @@ EOF
   [ "$(cat "$T/supervise.pid")" = "$SUP_PID" ]
   [ "$(status_field childPid)" = "$first_child" ]
 
-  kill -TERM "$SUP_PID"
-  wait_supervisor_exit
-  [ "$SUP_RC" = 0 ]
+  stop_supervisor_cleanly
 }
 
 @test "a stale pidfile (dead pid, or a live pid of another program) is replaced" {
@@ -353,26 +347,23 @@ EOF
 trap 'exit 0' TERM
 idle
 EOF
+  # The supervisor starts over the pidfile as it stands, takes it over, and stops cleanly.
+  replaces_pidfile() {
+    start_supervisor -- "$T/child.sh"
+    running_with_starts 1
+    [ "$(cat "$T/supervise.pid")" = "$SUP_PID" ]
+    stop_supervisor_cleanly
+  }
   bash -c 'exit 0' &
   dead_pid=$!
   wait "$dead_pid"
   echo "$dead_pid" >"$T/supervise.pid"
-  start_supervisor -- "$T/child.sh"
-  running_with_starts 1
-  [ "$(cat "$T/supervise.pid")" = "$SUP_PID" ]
-  kill -TERM "$SUP_PID"
-  wait_supervisor_exit
-  [ "$SUP_RC" = 0 ]
+  replaces_pidfile
 
   # The test's own shell is alive but is no supervisor; it must be neither refused nor signalled.
   echo "$$" >"$T/supervise.pid"
   rm -f "$T/status.json"
-  start_supervisor -- "$T/child.sh"
-  running_with_starts 1
-  [ "$(cat "$T/supervise.pid")" = "$SUP_PID" ]
-  kill -TERM "$SUP_PID"
-  wait_supervisor_exit
-  [ "$SUP_RC" = 0 ]
+  replaces_pidfile
 }
 
 @test "bad options exit 2 naming the option and what is allowed, creating nothing" {
