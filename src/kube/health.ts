@@ -2,6 +2,7 @@
 import { accessSync, constants } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { UpError } from '../diagnose/upError.js';
 import type { InstanceRecord } from '../instance/state.js';
 import type { Paths } from '../paths.js';
 import { SANDBOX_NAME } from './names.js';
@@ -31,6 +32,13 @@ export function readinessSource(record: Pick<InstanceRecord, 'adminKubeconfig'>,
   if (readable(record.adminKubeconfig)) return { kubeconfig: record.adminKubeconfig };
   const own = join(userInfo().homedir, '.kube', 'config');
   return readable(own) ? { kubeconfig: own, context: SANDBOX_NAME } : undefined;
+}
+
+/** What a non-root caller without a published kubeconfig is told (by wait or publish). */
+export function missingPublishedKubeconfig(user: string, target: string): UpError {
+  return new UpError(
+    `k3s runs as root and ${user} has no kubeconfig for it yet (${target} has no k3s-sandbox context): run \`sudo k3s-sandbox up --user ${user}\` once`,
+  );
 }
 
 export async function checkHealthy(source: ReadinessSource | undefined): Promise<boolean> {

@@ -106,6 +106,35 @@ export function mergeSandboxContext(existingText: string | undefined, entries: S
   return dumpYaml(document);
 }
 
+/** Whether the user's kubeconfig has the k3s-sandbox context (false for a file that does not parse). */
+export function hasSandboxContext(text: string): boolean {
+  try {
+    return (parseUserKubeconfig(text, 'kubeconfig').contexts ?? []).some((entry) => entry?.name === SANDBOX_NAME);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A kubeconfig holding only `context` and its cluster and user, from the user's file: loading the whole
+ * file with KubeConfig would fail on another entry's missing token-file or cert file.
+ */
+export function extractContext(text: string, context: string, source = 'kubeconfig'): string {
+  const document = parseUserKubeconfig(text, source);
+  const entry = (document.contexts ?? []).find((candidate) => candidate?.name === context);
+  const refs = entry?.context as { cluster?: string; user?: string } | undefined;
+  if (!refs?.cluster || !refs.user) throw new Error(`${source} has no context ${context}`);
+  const pick = (list: NamedEntry[] | null | undefined, name: string): NamedEntry[] => (list ?? []).filter((candidate) => candidate?.name === name);
+  return dumpYaml({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: pick(document.clusters, refs.cluster),
+    users: pick(document.users, refs.user),
+    contexts: [entry],
+    'current-context': context,
+  });
+}
+
 /** The user's kubeconfig text without the k3s-sandbox entries (for uninstall-profile). */
 export function removeSandboxContext(existingText: string, source = 'kubeconfig'): string {
   const document = parseUserKubeconfig(existingText, source);

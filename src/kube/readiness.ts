@@ -10,6 +10,7 @@
  */
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
 
 export interface ApiIdentity {
   server: string;
@@ -40,13 +41,23 @@ function asText(value: unknown): string | undefined {
   return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
 }
 
+/** client-node's view of the source: the whole file, or only the named context of a user's file. */
+async function loadKubeConfig(source: Pick<ReadinessSource, 'kubeconfig' | 'context'>): Promise<KubeConfig> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kubeConfig = new KubeConfig();
+  if (!source.context) {
+    kubeConfig.loadFromFile(source.kubeconfig);
+    return kubeConfig;
+  }
+  const { extractContext } = await import('./kubeconfig.js');
+  kubeConfig.loadFromString(extractContext(readFileSync(source.kubeconfig, 'utf8'), source.context, source.kubeconfig));
+  return kubeConfig;
+}
+
 /** Reads the kubeconfig (at `context`, else its current one) with client-node; throws if it is missing or unusable. */
 async function identityFromKubeconfig(kubeconfigFile: string, context?: string): Promise<ApiIdentity> {
   const stamp = stampOf(kubeconfigFile);
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(kubeconfigFile);
-  if (context) kubeConfig.setCurrentContext(context);
+  const kubeConfig = await loadKubeConfig({ kubeconfig: kubeconfigFile, context });
   const cluster = kubeConfig.getCurrentCluster();
   if (!cluster) throw new Error(`${kubeconfigFile} names no current cluster`);
   const tls: { ca?: unknown; cert?: unknown; key?: unknown } = {};
@@ -118,10 +129,8 @@ export function readyz(identity: ApiIdentity, agent: Agent): Promise<ReadyzAnswe
 
 /** Name of a node whose Ready condition is True, if any (client-node's CoreV1Api). */
 export async function readyNodeName(source: ReadinessSource): Promise<string | undefined> {
-  const { CoreV1Api, KubeConfig } = await import('@kubernetes/client-node');
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(source.kubeconfig);
-  if (source.context) kubeConfig.setCurrentContext(source.context);
+  const { CoreV1Api } = await import('@kubernetes/client-node');
+  const kubeConfig = await loadKubeConfig(source);
   const nodes = await kubeConfig.makeApiClient(CoreV1Api).listNode();
   const ready = nodes.items.find((node) =>
     node.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True'),

@@ -1,9 +1,9 @@
 /**
  * launch: make sure exactly one supervised k3s runs for the current plan.
  *
- * Under the single-instance lock (src/instance/lock.ts):
- * - a healthy instance (our supervisor alive, status `running`, authenticated /readyz 200) is
- *   returned at once;
+ * A healthy instance (our supervisor alive, status `running`, authenticated /readyz 200) is returned
+ * at once, without even taking the lock. Otherwise, under the single-instance lock (src/instance/lock.ts):
+ * - a healthy instance (one that became ready while we waited for the lock) is returned;
  * - an instance still starting with the same plan is adopted (wait picks it up), one with another
  *   plan (a fallback) or in a crash loop is stopped first;
  * - a stale pidfile, or k3s orphaned by a killed supervisor, is recovered;
@@ -14,7 +14,7 @@
  * The data dir comes from the config and is passed by the plan (`--data-dir`); when the plan finds it
  * on 9p it may point the sqlite db/ elsewhere through its k3s args, which launch passes unchanged.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, rmSync } from 'node:fs';
 import { execa } from 'execa';
 import type { Context, Plan } from '../context.js';
 import { UpError } from '../diagnose/upError.js';
@@ -75,6 +75,22 @@ function k3sEnvironment(plan: Plan): NodeJS.ProcessEnv {
   return { ...process.env, ...plan.env, PATH: path };
 }
 
+/** Fails before anything starts when a program the supervisor would run is missing (it would only crash-loop). */
+function checkPrograms(ctx: Context, plan: Plan): void {
+  const programs: [string, string][] = [
+    [ctx.paths.supervise, 'set K3S_SANDBOX_BIN_DIR to the directory holding it, or reinstall k3s-sandbox'],
+    [ctx.paths.k3s, 'install k3s (install.sh does), or point K3S_SANDBOX_K3S at the binary'],
+  ];
+  if (plan.useInterceptor) programs.push([ctx.paths.intercept, 'set K3S_SANDBOX_BIN_DIR to the directory holding it, or reinstall k3s-sandbox']);
+  for (const [program, remedy] of programs) {
+    try {
+      accessSync(program, constants.X_OK);
+    } catch {
+      throw new UpError(`${program} is missing or not executable: ${remedy}`);
+    }
+  }
+}
+
 /** Starts the supervisor detached and returns its pid once it is set up and its pidfile names it. */
 async function spawnSupervisor(ctx: Context, plan: Plan): Promise<number> {
   const { paths } = ctx;
@@ -99,9 +115,6 @@ async function spawnSupervisor(ctx: Context, plan: Plan): Promise<number> {
     await sleep(5);
     if (exited) {
       const result = await supervisor;
-      if (result.code === 'ENOENT' || (result.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
-        throw new UpError(`the supervisor binary ${paths.supervise} was not found: set K3S_SANDBOX_BIN_DIR or reinstall k3s-sandbox`);
-      }
       throw new UpError(`k3s-sandbox-supervise could not start (exit ${result.exitCode ?? result.signal}): ${setupErrors.trim() || 'no message'}`);
     }
     if (stderrClosed && readPidFile(paths) === supervisor.pid && supervisor.pid !== undefined) {
@@ -214,6 +227,7 @@ export async function run(ctx: Context): Promise<void> {
     return;
   }
 
+  checkPrograms(ctx, plan);
   const record: InstanceRecord = {
     mode: plan.mode,
     k3sArgs: plan.k3sArgs,

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { Context } from '../context.js';
 import { UpError } from '../diagnose/upError.js';
 import { isRoot } from '../instance/root.js';
+import { missingPublishedKubeconfig } from '../kube/health.js';
 import { writeJsonAtomic } from '../instance/state.js';
 import type { Paths } from '../paths.js';
 import { writeFileAtomic } from '../profile/atomicWrite.js';
@@ -99,17 +100,11 @@ async function publishKubeconfig(source: string, user: TargetUser, target: strin
   return true;
 }
 
-async function hasSandboxContext(target: string): Promise<boolean> {
+async function hasSandboxContextIn(target: string): Promise<boolean> {
   const text = readIfExists(target);
   if (text === undefined) return false;
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kubeConfig = new KubeConfig();
-  try {
-    kubeConfig.loadFromString(text);
-  } catch {
-    return false;
-  }
-  return kubeConfig.getContextObject('k3s-sandbox') !== null;
+  const { hasSandboxContext } = await import('../kube/kubeconfig.js');
+  return hasSandboxContext(text);
 }
 
 export async function run(ctx: Context): Promise<void> {
@@ -132,10 +127,8 @@ export async function run(ctx: Context): Promise<void> {
         writeJsonAtomic(markerFile(ctx.paths, user), marker);
       }
     }
-  } else if (!markerMatches(ctx.paths, user, source, target, false) && !(await hasSandboxContext(target))) {
-    throw new UpError(
-      `k3s runs as root and ${user.name} has no kubeconfig for it yet (${target} has no k3s-sandbox context): run \`sudo k3s-sandbox up --user ${user.name}\` once`,
-    );
+  } else if (!markerMatches(ctx.paths, user, source, target, false) && !(await hasSandboxContextIn(target))) {
+    throw missingPublishedKubeconfig(user.name, target);
   }
   changed.push(...publishProfileBlocks(user, target));
   const claudeEnvFile = process.env.CLAUDE_ENV_FILE || undefined;

@@ -15,6 +15,7 @@
  */
 import { existsSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { userInfo } from 'node:os';
+import { join } from 'node:path';
 import { ModeFallback, type Context } from '../context.js';
 import { describePortHolders } from '../diagnose/portHolder.js';
 import { matchFatalSignature, type FatalSignature } from '../diagnose/signatures.js';
@@ -25,7 +26,7 @@ import { isRoot } from '../instance/root.js';
 import { instanceRecordFile, readSupervisorStatus, upResultFile, writeJsonAtomic, type InstanceRecord } from '../instance/state.js';
 import { stopInstance } from '../instance/stop.js';
 import type { Agent } from 'node:https';
-import { readinessSource } from '../kube/health.js';
+import { missingPublishedKubeconfig, readinessSource } from '../kube/health.js';
 import { agentFor, loadIdentity, readyNodeName, readyz, type ApiIdentity, type ReadinessSource } from '../kube/readiness.js';
 
 const POLL_MS = 50;
@@ -168,8 +169,8 @@ class Waiter {
   private source(): ReadinessSource {
     const source = readinessSource(this.record, this.ctx.paths);
     if (source) return source;
-    const user = userInfo().username;
-    throw new UpError(`k3s runs as root and ${user} can read no kubeconfig for it (~/.kube/config has no k3s-sandbox context): run \`sudo k3s-sandbox up --user ${user}\` once`);
+    const { username, homedir } = userInfo();
+    throw missingPublishedKubeconfig(username, join(homedir, '.kube', 'config'));
   }
 
   /** Whether /readyz answers 200 with the client cert (reloading the kubeconfig when it is rewritten). */

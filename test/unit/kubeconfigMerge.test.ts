@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KubeConfig, loadYaml } from '@kubernetes/client-node';
-import { mergeSandboxContext, removeSandboxContext, sandboxEntriesFrom, SANDBOX_NAME } from '../../src/kube/kubeconfig.js';
+import { extractContext, hasSandboxContext, mergeSandboxContext, removeSandboxContext, sandboxEntriesFrom, SANDBOX_NAME } from '../../src/kube/kubeconfig.js';
 
 // The shape k3s writes (pkg/server/server.go writeKubeConfig): everything named "default", certs embedded.
 const ADMIN = `apiVersion: v1
@@ -121,4 +121,19 @@ test('removeSandboxContext takes out only our entries', () => {
   for (const key of ['clusters', 'users', 'contexts']) assert.deepEqual(removed[key], before[key], key);
   assert.equal(removed['current-context'], '');
   assert.equal(removeSandboxContext(USER_FILE), USER_FILE);
+});
+
+test('hasSandboxContext finds our context without resolving the other users\' files', () => {
+  assert.equal(hasSandboxContext(USER_FILE), false);
+  assert.equal(hasSandboxContext(mergeSandboxContext(USER_FILE, entries)), true);
+  assert.equal(hasSandboxContext('{{{'), false);
+});
+
+test('extractContext gives client-node only our context, so other entries cannot break loading', () => {
+  const merged = mergeSandboxContext(USER_FILE, entries);
+  const kubeConfig = parsed(extractContext(merged, SANDBOX_NAME));
+  assert.equal(kubeConfig.getCurrentContext(), SANDBOX_NAME);
+  assert.equal(kubeConfig.getCurrentUser()?.certData, 'Q0VSVA==');
+  assert.deepEqual(kubeConfig.getUsers().map((u) => u.name), [SANDBOX_NAME]);
+  assert.throws(() => extractContext(USER_FILE, SANDBOX_NAME, 'cfg'), /cfg has no context k3s-sandbox/);
 });
