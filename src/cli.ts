@@ -1,8 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, type FlagValues } from './config.js';
-import { ModeFallback, type CommandContext, type Context, type UpOptions } from './context.js';
+import type { CommandContext, Context, UpOptions } from './context.js';
 import { resolvePaths } from './paths.js';
-import { createStatusReporter, wasReported, type StatusReporter } from './ui/status.js';
+import { createStatusReporter, wasReported } from './ui/status.js';
 import { UpError } from './diagnose/upError.js';
 
 const EXIT_OK = 0;
@@ -47,43 +47,6 @@ function commandContext(flags: FlagValues = {}): CommandContext {
   return { config, configSources: sources, paths: resolvePaths(config), status: createStatusReporter() };
 }
 
-type Step = { run(ctx: Context): Promise<void> | void };
-
-async function runStep(status: StatusReporter, name: string, step: Step, ctx: Context): Promise<void> {
-  await status.step(name, () => step.run(ctx));
-}
-
-/** plan → fakes → launch → wait, once per mode, moving down the fallback chain on a diagnosed fatal start. */
-async function bringUp(ctx: Context): Promise<void> {
-  const { status } = ctx;
-  const planStep = await import('./steps/plan.js');
-  const fakesStep = await import('./steps/fakes.js');
-  const launchStep = await import('./steps/launch.js');
-  const waitStep = await import('./steps/wait.js');
-  await status.step('plan', (handle) => {
-    planStep.run(ctx);
-    handle.detail(ctx.plan?.mode ?? '');
-  });
-  for (;;) {
-    await runStep(status, 'fakes', fakesStep, ctx);
-    await runStep(status, 'launch', launchStep, ctx);
-    if (!ctx.options.wait) return;
-    try {
-      await runStep(status, 'wait', waitStep, ctx);
-      return;
-    } catch (error) {
-      if (!(error instanceof ModeFallback) || !ctx.facts) throw error;
-      status.warn(error.message);
-      const facts = ctx.facts;
-      const fallback = error.to;
-      await status.step('plan', (handle) => {
-        ctx.plan = planStep.planFor(facts, { ...ctx.config, mode: fallback }, ctx.paths);
-        handle.detail(`${fallback} (fallback)`);
-      });
-    }
-  }
-}
-
 async function up(args: string[]): Promise<number> {
   const { values } = parse(args, {
     wait: { type: 'boolean' },
@@ -107,10 +70,13 @@ async function up(args: string[]): Promise<number> {
     user: text(values.user),
   };
   const ctx: Context = { config, paths: resolvePaths(config), status, options };
-  await runStep(status, 'probe', await import('./steps/probe.js'), ctx);
-  await bringUp(ctx);
-  if (options.wait) await runStep(status, 'publish', await import('./steps/publish.js'), ctx);
-  await (await import('./steps/report.js')).run(ctx);
+  try {
+    await (await import('./pipeline.js')).up(ctx);
+  } catch (error) {
+    if (!options.json || !(error instanceof UpError)) throw error;
+    process.stdout.write(JSON.stringify({ ok: false, error: error.message, details: error.details }) + '\n');
+    return error.exitCode;
+  }
   return EXIT_OK;
 }
 

@@ -185,19 +185,22 @@ $1"
   [[ "$output" =~ "status after down rc: 3" ]]
 }
 
-@test "port 6443 held by a foreign process: a clear error naming it, and the process lives on" {
+@test "port 6443 held by a foreign process: a clear error naming it (plain and --json), and the process lives on" {
   run scenario '
     node -e "require(\"net\").createServer().listen(6443, \"127.0.0.1\", () => console.log(\"listening\"))" >holder.out &
     holder=$!
     for _ in $(seq 100); do grep -q listening holder.out && break; sleep 0.1; done
     rc=0; ks up || rc=$?
     echo "up rc: $rc holder: $holder"
+    rc=0; ks up --json 2>/dev/null >json.out || rc=$?
+    echo "json rc: $rc $(node -e "const r=JSON.parse(require(\"fs\").readFileSync(\"json.out\",\"utf8\")); console.log(\"json ok=\" + r.ok, r.error)")"
     kill -0 "$holder" && echo "holder alive"
     echo "left running: $(our_processes | wc -l)"
   '
   echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" =~ "up rc: 1" ]]
+  [[ "$output" =~ "json rc: 1 json ok=false port 6443 is already in use" ]]
   holder="$(sed -n 's/.*holder: \([0-9]*\)$/\1/p' <<<"$output")"
   [[ "$output" =~ "port 6443 is already in use (held by $holder (node -e" ]]
   [[ "$output" =~ "holder alive" ]]
