@@ -1,7 +1,7 @@
 #!/bin/bash
 # One benchmark pass: every row with every tool, tools interleaved inside each round.
-# Prints "pin<TAB>row<TAB>tool<TAB>value" lines (value: µs per operation, or ms for
-# go-busy). Runs natively or inside gVisor unchanged.
+# Prints "pin<TAB>row<TAB>tool<TAB>value" lines (value: µs per operation, or wall ms for
+# go-busy and go-busy+io). Runs natively or inside gVisor unchanged.
 # usage: measure.sh WORKDIR ROUNDS PINS   (PINS: "pinned unpinned", "pinned" or "none")
 # Iteration counts come from the environment (see run.sh): N_GETPPID N_OPEN N_KUBELET
 # BUSY_WORK.
@@ -57,13 +57,16 @@ measure_row() {
       start="$(now_us)"
       with_tool "$tool" "$fixtures/intercept-kubelet-tunables" -repeat "$N_KUBELET" -sysctl-base "$base" >/dev/null
       awk -v t="$(( $(now_us) - start ))" -v n="$N_KUBELET" 'BEGIN { printf "%.3f\n", t / n }' ;;
-    go-busy) with_tool "$tool" "$bench/go-busy" -work "$BUSY_WORK" -path "$data/unfaked" ;;
+    # go-busy is the SIGURG storm alone; go-busy+io adds 4 goroutines doing 200 open+stat each,
+    # so the traced path syscalls show up separately from the signals.
+    go-busy) with_tool "$tool" "$bench/go-busy" -work "$BUSY_WORK" -openers 0 ;;
+    go-busy+io) with_tool "$tool" "$bench/go-busy" -work "$BUSY_WORK" -openers 4 -opens 200 -path "$data/unfaked" ;;
   esac
 }
 
 make_files
 for round in $(seq "$rounds"); do
-  for row in getppid open-unfaked open-faked go-kubelet go-busy; do
+  for row in getppid open-unfaked open-faked go-kubelet go-busy go-busy+io; do
     for pin in $pins; do
       for tool in native intercept strace proot; do
         value="$(measure_row "$row" "$tool" 2>/dev/null | tail -1)"

@@ -2,9 +2,10 @@
 # The interceptor benchmark (not a test). Columns: native, k3s-sandbox-intercept,
 # strace -f --seccomp-bpf -e trace=openat, proot -b FAKE:PATH. Rows: getppid loop, openat+close
 # of an unfaked and of a faked file, the Go kubelet fixture repeated, a Go program with busy
-# goroutines. Tools are interleaved inside every round; pinned means `taskset -c 0` for
+# goroutines alone (go-busy, the SIGURG storm) and with 4 goroutines doing open+stat
+# (go-busy+io). Tools are interleaved inside every round; pinned means `taskset -c 0` for
 # tracer and tracee (in gVisor: for the whole sandbox). Then the tracer's RSS with 100
-# threads, and the SIGURG stops with and without GODEBUG=asyncpreemptoff=1.
+# threads, and the signal stops of both go-busy rows with and without GODEBUG=asyncpreemptoff=1.
 # usage: bench/interceptor/run.sh [ROUNDS]   (default 5; prints markdown on stdout)
 set -eu
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -64,25 +65,33 @@ rss_script="
   wait \$pid
   echo \"\$peak kB\""
 
-# The busy Go program with and without GODEBUG=asyncpreemptoff=1: wall time natively and
-# under the interceptor, and the interceptor's signal-delivery stops (SIGURG preemption).
+# go-busy (spinners only) and go-busy+io (plus 4 openers) with and without
+# GODEBUG=asyncpreemptoff=1: wall time natively and under the interceptor, and the
+# interceptor's signal-delivery stops (SIGURG preemption), from its --stats line.
 preempt_script="
+  echo real >'$work/busy-file'
   for rep in 1 2 3; do
-    for godebug in none asyncpreemptoff=1; do
-      native=\$(env GODEBUG=\$godebug '$bench/go-busy' -work 50000000)
-      out=\$(env GODEBUG=\$godebug '$intercept' --fake-root '$work' --stats -- '$bench/go-busy' -work 50000000 2>&1)
-      echo \"\$godebug \$native \$(echo \"\$out\" | head -1) \$(echo \"\$out\" | grep -o 'signal=[0-9]*' | cut -d= -f2)\"
+    for row in go-busy go-busy+io; do
+      args='-work 50000000 -openers 0'
+      [ \$row = go-busy+io ] && args='-work 50000000 -openers 4 -opens 200 -path $work/busy-file'
+      for godebug in none asyncpreemptoff=1; do
+        native=\$(env GODEBUG=\$godebug '$bench/go-busy' \$args)
+        out=\$(env GODEBUG=\$godebug '$intercept' --fake-root '$work' --stats -- '$bench/go-busy' \$args 2>&1)
+        echo \"\$row \$godebug \$native \$(echo \"\$out\" | head -1) \$(echo \"\$out\" | grep -o 'signal=[0-9]*' | cut -d= -f2)\"
+      done
     done
   done"
 
 summarize_preempt() {
-  awk '{ k = $1; n[k]++; nat[k, n[k]] = $2; icp[k, n[k]] = $3; sig[k, n[k]] = $4 }
+  awk '{ k = $1 " " $2; n[k]++; nat[k, n[k]] = $3; icp[k, n[k]] = $4; sig[k, n[k]] = $5 }
     function med(a, k, m,    i, j, t, b) { for (i = 1; i <= m; i++) b[i] = a[k, i] + 0
       for (i = 2; i <= m; i++) for (j = i; j > 1 && b[j - 1] > b[j]; j--) { t = b[j]; b[j] = b[j - 1]; b[j - 1] = t }
       return b[int((m + 1) / 2)] }
-    END { print "| GODEBUG | native ms | intercept ms | intercept÷native | signal stops |"; print "|---|---|---|---|---|"
-      for (k in n) printf "| %s | %.1f | %.1f | %.2f× | %d |\n", k, med(nat, k, n[k]), med(icp, k, n[k]),
-        med(icp, k, n[k]) / med(nat, k, n[k]), med(sig, k, n[k]) }'
+    END { print "| row | GODEBUG | native ms | intercept ms | intercept÷native | signal stops |"; print "|---|---|---|---|---|---|"
+      split("go-busy go-busy+io", rows, " "); split("none asyncpreemptoff=1", settings, " ")
+      for (r = 1; r <= 2; r++) for (g = 1; g <= 2; g++) { k = rows[r] " " settings[g]; if (!n[k]) continue
+        printf "| %s | %s | %.1f | %.1f | %.2f× | %d |\n", rows[r], settings[g], med(nat, k, n[k]), med(icp, k, n[k]),
+          med(icp, k, n[k]) / med(nat, k, n[k]), med(sig, k, n[k]) } }'
 }
 
 echo "## Interceptor"
@@ -95,7 +104,7 @@ echo
 echo "Tracer RSS with 100 threads (native): $(bash -c "$rss_script")"
 echo "Tracer RSS with 100 threads (gVisor): $(in_gvisor "$rss_script")"
 echo
-echo "Busy Go program (8 spinners, 4 openers), medians of 3, native:"
+echo "go-busy (8 spinners) and go-busy+io (8 spinners, 4 openers), unpinned, medians of 3, native:"
 echo
 bash -c "$preempt_script" | summarize_preempt
 echo

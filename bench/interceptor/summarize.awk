@@ -13,12 +13,12 @@ function cell(x) { return x == "" ? "fail" : sprintf(x < 10 ? "%.3f" : "%.1f", x
 function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "–" : sprintf("%.2f×", a / b) }
 END {
   split("native gvisor", envs, " "); split("pinned unpinned", pins, " ")
-  split("getppid open-unfaked open-faked go-kubelet go-busy", rows, " ")
+  nrows = split("getppid open-unfaked open-faked go-kubelet go-busy go-busy+io", rows, " ")
   unit["getppid"] = "µs/call"; unit["open-unfaked"] = "µs/op"; unit["open-faked"] = "µs/op"
-  unit["go-kubelet"] = "µs/run"; unit["go-busy"] = "ms"
+  unit["go-kubelet"] = "µs/run"; unit["go-busy"] = "ms"; unit["go-busy+io"] = "ms"
   print "| where | pinning | row | unit | native | intercept | strace | proot | intercept÷native | intercept÷strace | intercept÷proot |"
   print "|---|---|---|---|---|---|---|---|---|---|---|"
-  for (e = 1; e <= 2; e++) for (p = 1; p <= 2; p++) for (r = 1; r <= 5; r++) {
+  for (e = 1; e <= 2; e++) for (p = 1; p <= 2; p++) for (r = 1; r <= nrows; r++) {
     base = envs[e] SUBSEP pins[p] SUBSEP rows[r] SUBSEP
     if (!n[base "intercept"] && !failed[base "intercept"]) continue
     nat = median(base "native"); icp = median(base "intercept"); str = median(base "strace"); prt = median(base "proot")
