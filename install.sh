@@ -39,11 +39,12 @@ require_bundle() {
   [ -f "$BUNDLE" ] || fail "$BUNDLE is missing: in a source checkout run 'npm ci && npm run build' first"
 }
 
+# Nothing outside the stage directory is created before commit_stage, so a failure leaves no trace.
 make_stage() {
-  mkdir -p "$(dirname "$SHARE_DIR")" "$CONFIG_DIR"
+  mkdir -p "$(dirname "$SHARE_DIR")"
   STAGE="$(mktemp -d "$SHARE_DIR.stage.XXXXXX")"
-  CONFIG_STAGE="$CONFIG_DIR/.config.json.stage.$$"
-  trap 'rm -rf "$STAGE" "$CONFIG_STAGE"' EXIT
+  CONFIG_STAGE="$STAGE/config.json"
+  trap 'rm -rf "$STAGE"' EXIT
 }
 
 # write-config validates every option (VERSION, MODE, ...) and fails naming each bad one, before anything is placed.
@@ -107,12 +108,14 @@ install_k3s() {
 
 # Swap the staged tree in with renames; the old tree (if any) is removed only after the new one is in place.
 commit_stage() {
+  mkdir -p "$CONFIG_DIR"
+  chmod 0644 "$CONFIG_STAGE"
+  mv "$CONFIG_STAGE" "$CONFIG_DIR/.config.json.new.$$"
+  mv -f "$CONFIG_DIR/.config.json.new.$$" "$CONFIG_DIR/config.json"
   old="$SHARE_DIR.old.$$"
   [ ! -e "$SHARE_DIR" ] || mv "$SHARE_DIR" "$old"
   mv "$STAGE" "$SHARE_DIR"
   rm -rf "$old"
-  chmod 0644 "$CONFIG_STAGE"
-  mv "$CONFIG_STAGE" "$CONFIG_DIR/config.json"
   ln -sfn "$SHARE_DIR/k3s-sandbox.mjs" "$BIN_DIR/.k3s-sandbox.new" && mv -f "$BIN_DIR/.k3s-sandbox.new" "$BIN_DIR/k3s-sandbox"
 }
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isNotFound } from './files.js';
 
 /**
  * Settings of k3s-sandbox. Precedence, lowest first: defaults < config file
@@ -224,7 +225,7 @@ function readConfigFile(path: string): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    if (isNotFound(error)) return {};
     throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
   }
   let parsed: unknown;

@@ -1,8 +1,8 @@
-import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Config } from './config.js';
+import { isExecutable } from './files.js';
 
 /** Every file and directory k3s-sandbox reads or writes at run time. Tests move them with the env overrides. */
 export interface Paths {
@@ -35,15 +35,6 @@ export interface Paths {
   supervise: string;
   /** The k3s binary: `$K3S_SANDBOX_K3S`, else `k3s` on PATH, else /usr/local/bin/k3s. */
   k3s: string;
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function findOnPath(name: string, pathVar: string | undefined): string | undefined {

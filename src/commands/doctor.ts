@@ -1,22 +1,18 @@
-import { accessSync, constants } from 'node:fs';
 import { execa } from 'execa';
 import type { CommandContext, Mode } from '../context.js';
 import type { Config } from '../config.js';
 import type { Paths } from '../paths.js';
 import { collectFacts, type ProbeFacts } from '../steps/probe.js';
 import { MODES, PlanError, blockersFor, planFor, type Blocker } from '../steps/plan.js';
+import { isExecutable } from '../files.js';
 
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Filesystems without a real limit (gVisor's overlay root) report absurd sizes; past 1 PiB say so instead. */
+const NO_REAL_LIMIT_BYTES = 2 ** 50;
 
 function gib(bytes: number | null): string {
-  return bytes === null ? 'unknown' : `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+  if (bytes === null) return 'unknown';
+  if (bytes >= NO_REAL_LIMIT_BYTES) return 'no reported limit';
+  return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 }
 
 function yesNo(value: boolean, why?: string): string {

@@ -1,17 +1,8 @@
-import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { CommandContext } from '../context.js';
 import { exportLine } from '../profile/blocks.js';
-
-function isReadable(file: string): boolean {
-  try {
-    accessSync(file, constants.R_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isReadable } from '../files.js';
 
 /**
  * `env`: prints the export line for the caller's kubeconfig, for `eval "$(k3s-sandbox env)"`. The caller's own

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { isNotFound } from '../files.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -13,7 +14,7 @@ export async function sha256OfFile(file: string): Promise<string | undefined> {
   try {
     for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (isNotFound(error)) return undefined;
     throw error;
   }
   return hash.digest('hex');

@@ -7,6 +7,7 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import { execa } from 'execa';
+import { isNotFound } from '../files.js';
 
 export interface InstanceLock {
   /** Whether another process held the lock when we asked, so that we waited for it. */
@@ -29,7 +30,7 @@ async function flockDescriptor(fd: number, flags: string[]): Promise<number> {
     }
     return result.exitCode;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    if (isNotFound(error)) {
       throw new Error('flock(1) was not found on PATH: install util-linux, which provides it');
     }
     throw error;

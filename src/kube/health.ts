@@ -1,5 +1,4 @@
 /** One-shot health check of a running instance, and where its credentials come from for the caller. */
-import { accessSync, constants } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { UpError } from '../diagnose/upError.js';
@@ -7,19 +6,11 @@ import type { InstanceRecord } from '../instance/state.js';
 import type { Paths } from '../paths.js';
 import { SANDBOX_NAME } from './names.js';
 import { agentFor, loadIdentity, readyz, type ReadinessSource } from './readiness.js';
+import { isReadable } from '../files.js';
 
 /** The cached TLS identity next to the state files (see readiness.ts). */
 export function identityCacheFile(paths: Pick<Paths, 'stateDir'>): string {
   return join(paths.stateDir, 'api-identity.json');
-}
-
-function readable(file: string): boolean {
-  try {
-    accessSync(file, constants.R_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -29,9 +20,9 @@ function readable(file: string): boolean {
  */
 export function readinessSource(record: Pick<InstanceRecord, 'adminKubeconfig'>, paths: Pick<Paths, 'stateDir'>): ReadinessSource | undefined {
   if (process.getuid?.() === 0) return { kubeconfig: record.adminKubeconfig, cacheFile: identityCacheFile(paths) };
-  if (readable(record.adminKubeconfig)) return { kubeconfig: record.adminKubeconfig };
+  if (isReadable(record.adminKubeconfig)) return { kubeconfig: record.adminKubeconfig };
   const own = join(userInfo().homedir, '.kube', 'config');
-  return readable(own) ? { kubeconfig: own, context: SANDBOX_NAME } : undefined;
+  return isReadable(own) ? { kubeconfig: own, context: SANDBOX_NAME } : undefined;
 }
 
 /** What a non-root caller without a published kubeconfig is told (by wait or publish). */

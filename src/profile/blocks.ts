@@ -8,10 +8,11 @@
  * The text editing is pure (`upsertBlock`, `removeBlock`) and unit-tested; the file functions add
  * atomic writes that keep each file's mode and owner.
  */
-import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic, resolveTarget } from './atomicWrite.js';
 import type { TargetUser } from './user.js';
+import { readIfExists } from '../files.js';
 
 export const BLOCK_START = '# >>> k3s-sandbox >>>';
 export const BLOCK_END = '# <<< k3s-sandbox <<<';
@@ -84,15 +85,6 @@ export function shellQuote(value: string): string {
 
 export function exportLine(kubeconfigPath: string): string {
   return `export KUBECONFIG=${shellQuote(kubeconfigPath)}`;
-}
-
-function readIfExists(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
 }
 
 function rewrite(file: string, next: string, current: string, user: TargetUser): boolean {

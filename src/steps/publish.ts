@@ -7,7 +7,7 @@
  * As root the source is the admin kubeconfig k3s wrote. A non-root caller cannot read that, so it
  * relies on the copy root already published for it, and says plainly what to run when there is none.
  */
-import { accessSync, chownSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Context } from '../context.js';
@@ -19,24 +19,7 @@ import type { Paths } from '../paths.js';
 import { writeFileAtomic } from '../profile/atomicWrite.js';
 import { publishClaudeEnvLine, publishProfileBlocks } from '../profile/blocks.js';
 import { resolveTargetUser, type TargetUser } from '../profile/user.js';
-
-function readIfExists(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
-function readable(file: string): boolean {
-  try {
-    accessSync(file, constants.R_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isReadable, readIfExists } from '../files.js';
 
 function ensureKubeDir(user: TargetUser): string {
   const dir = join(user.home, '.kube');
@@ -119,7 +102,7 @@ export async function run(ctx: Context): Promise<void> {
   const target = join(user.home, '.kube', 'config');
   const changed: string[] = [];
   const source = record.adminKubeconfig;
-  if (readable(source)) {
+  if (isReadable(source)) {
     if (!markerMatches(ctx.paths, user, source, target, true)) {
       if (await publishKubeconfig(source, user, target)) changed.push(target);
       if (isRoot()) {
