@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { runInGvisor } from './helpers/gvisor.js';
 import { createStatusReporter } from '../../src/ui/status.js';
+import { REPO } from './helpers/repo.js';
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(REPO, 'src', 'cli.ts');
 
 function sandboxDirs(t: { after(fn: () => void): void }) {
@@ -132,12 +132,6 @@ test('status lines: a spinner on a TTY, replaced by the final line', async () =>
 });
 
 test('in real gVisor: uninstall-profile removes the blocks for --user and leaves the rest of the file', (t) => {
-  if (spawnSync('sh', ['-c', 'command -v runsc']).status !== 0) {
-    t.skip('runsc is not installed (test/deps.sh installs it)');
-    return;
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'k3s-sandbox-uninstall-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const script = [
     'set -eu',
     'exec 2>&1',
@@ -151,12 +145,10 @@ test('in real gVisor: uninstall-profile removes the blocks for --user and leaves
     `node --import tsx ${CLI} uninstall-profile --user tester`,
     'echo "second rc: $?"',
   ].join('\n');
-  const stdoutFile = join(dir, 'stdout');
-  const fd = openSync(stdoutFile, 'w');
-  const result = spawnSync('runsc', ['--network=none', '--platform=ptrace', 'do', 'bash', '-c', script], { cwd: REPO, stdio: ['ignore', fd, fd], timeout: 120_000 });
-  closeSync(fd);
-  const output = readFileSync(stdoutFile, 'utf8');
-  assert.equal(result.status, 0, output);
+  const run = runInGvisor(t, ['bash', '-c', script]);
+  if (!run) return;
+  const { status, output } = run;
+  assert.equal(status, 0, output);
   assert.match(output, /removed the k3s-sandbox block from \/home\/tester\/\.bashrc\n/);
   assert.match(output, /--- bashrc\nalias ll="ls -l"\nexport EDITOR=vi\nowner tester mode 644\n/);
   assert.match(output, /no k3s-sandbox profile blocks found for tester/);

@@ -3,12 +3,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { REPO } from './helpers/repo.js';
 
 /** The CNI stand-in is spawned as a real process, the way containerd or k3s would run it. */
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(REPO, 'src', 'cli.ts');
 
 const stateDir = mkdtempSync(join(tmpdir(), 'k3s-sandbox-cni-'));

@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { runInGvisor } from './helpers/gvisor.js';
 import type { Plan } from '../../src/context.js';
 import { resolvePaths } from '../../src/paths.js';
 import { applyFakes, syncFakeTree } from '../../src/steps/fakes.js';
+import { REPO } from './helpers/repo.js';
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function tempLib(t: { after(fn: () => void): void }) {
   const root = mkdtempSync(join(tmpdir(), 'k3s-sandbox-fakes-'));
@@ -129,10 +129,6 @@ test('iptables-legacy: PATH dir of symlinks to the legacy tools that exist; the 
 });
 
 test('in real gVisor: /dev/kmsg bind and cgroup v1 mounts are made once, and the probe then sees them', (t) => {
-  if (spawnSync('sh', ['-c', 'command -v runsc']).status !== 0) {
-    t.skip('runsc is not installed (test/deps.sh installs it)');
-    return;
-  }
   const dir = mkdtempSync(join(tmpdir(), 'k3s-sandbox-fakes-gvisor-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const script = join(dir, 'fakes.mts');
@@ -148,12 +144,10 @@ test('in real gVisor: /dev/kmsg bind and cgroup v1 mounts are made once, and the
       "process.stdout.write(JSON.stringify({ before: { kmsg: before.kmsg, cgroup: before.cgroup }, first, second, after: { kmsg: after.kmsg, cgroup: after.cgroup } }));",
     ].join('\n'),
   );
-  const stdoutFile = join(dir, 'stdout');
-  const fd = openSync(stdoutFile, 'w');
-  const result = spawnSync('runsc', ['--network=none', '--platform=ptrace', 'do', process.execPath, '--import', 'tsx', script], { cwd: REPO, stdio: ['ignore', fd, fd], timeout: 120_000 });
-  closeSync(fd);
-  const output = readFileSync(stdoutFile, 'utf8');
-  assert.equal(result.status, 0, output);
+  const run = runInGvisor(t, [process.execPath, '--import', 'tsx', script]);
+  if (!run) return;
+  const { status, output } = run;
+  assert.equal(status, 0, output);
   const report = JSON.parse(output) as {
     before: { kmsg: boolean; cgroup: { version: number | null } };
     first: string[];

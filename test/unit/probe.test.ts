@@ -1,14 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runInGvisor } from './helpers/gvisor.js';
 import { collectFacts, parseMountinfo, type ProbeFacts } from '../../src/steps/probe.js';
+import { REPO } from './helpers/repo.js';
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 interface Tree {
   [path: string]: string | { content: string; mode: number };
@@ -235,10 +234,6 @@ test('probe: a real run on this machine agrees with what node itself sees', asyn
 });
 
 test('probe: a real run inside gVisor (runsc) detects gVisor and the missing kubelet tunables', (t) => {
-  if (spawnSync('sh', ['-c', 'command -v runsc']).status !== 0) {
-    t.skip('runsc is not installed (test/deps.sh installs it)');
-    return;
-  }
   const dir = mkdtempSync(join(tmpdir(), 'k3s-sandbox-probe-gvisor-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const script = join(dir, 'probe.mts');
@@ -247,17 +242,10 @@ test('probe: a real run inside gVisor (runsc) detects gVisor and the missing kub
     `import { collectFacts } from ${JSON.stringify(join(REPO, 'src/steps/probe.ts'))};\n` +
       "process.stdout.write(JSON.stringify(await collectFacts({ dataDir: '/var/lib/rancher/k3s', httpsPort: 6443 })));\n",
   );
-  // runsc loses output written straight to a pipe (test/lib/common.bash), so stdout goes to a file.
-  const stdoutFile = join(dir, 'stdout');
-  const fd = openSync(stdoutFile, 'w');
-  const result = spawnSync('runsc', ['--network=none', '--platform=ptrace', 'do', process.execPath, '--import', 'tsx', script], {
-    cwd: REPO,
-    stdio: ['ignore', fd, fd],
-    timeout: 120_000,
-  });
-  closeSync(fd);
-  const output = readFileSync(stdoutFile, 'utf8');
-  assert.equal(result.status, 0, output);
+  const run = runInGvisor(t, [process.execPath, '--import', 'tsx', script]);
+  if (!run) return;
+  const { status, output } = run;
+  assert.equal(status, 0, output);
   const facts = JSON.parse(output) as ProbeFacts;
   assert.equal(facts.gvisor, true, facts.gvisorSignals.join('; '));
   assert.equal(facts.kernelRelease, '4.4.0');
