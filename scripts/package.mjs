@@ -25,7 +25,7 @@ async function copyInto(relative, filter) {
 async function stageFeature() {
   await fs.remove(path.dirname(stage));
   await fs.mkdirp(stage);
-  for (const file of ['devcontainer-feature.json', 'install.sh', 'NOTES.md']) await copyInto(file);
+  for (const file of ['devcontainer-feature.json', 'install.sh', 'NOTES.md', 'LICENSE']) await copyInto(file);
   for (const hook of HOOKS) await copyInto(path.join('hooks', hook));
   await copyInto('dist/k3s-sandbox.mjs');
   // esbuild writes the licence comments it strips here, when the bundle has any.
