@@ -20,6 +20,15 @@ const COMMON = [
   '--write-kubeconfig-mode=600',
 ];
 
+/** Seed 003: the API server alone, for this sandbox only, without the add-ons that need pods. */
+const CONTROL_PLANE_ARGS = [
+  ...COMMON,
+  '--disable-agent',
+  '--egress-selector-mode=disabled',
+  '--bind-address=127.0.0.1',
+  '--disable=coredns,servicelb,traefik,local-storage,metrics-server',
+];
+
 const SANDBOX_KUBELET_ARGS = [
   '--kubelet-arg=local-storage-capacity-isolation=false',
   '--kubelet-arg=cgroups-per-qos=false',
@@ -105,7 +114,7 @@ const TABLE: Row[] = [
       sysctls: [{ path: 'vm/overcommit_memory', state: 'unwritable', value: '0' }],
     }),
     mode: 'control-plane',
-    args: [...COMMON, '--disable-agent', '--egress-selector-mode=disabled', '--bind-address=127.0.0.1', '--disable=coredns,servicelb,traefik,local-storage,metrics-server'],
+    args: CONTROL_PLANE_ARGS,
     fakes: { ...NO_FAKES, cniStandIn: true },
     interceptor: false,
     pathPrepend: [PATHS.cniBinDir],
@@ -114,7 +123,7 @@ const TABLE: Row[] = [
     name: 'gVisor on auto → control-plane with the host-local stand-in',
     facts: gvisorFacts(),
     mode: 'control-plane',
-    args: [...COMMON, '--disable-agent', '--egress-selector-mode=disabled', '--bind-address=127.0.0.1', '--disable=coredns,servicelb,traefik,local-storage,metrics-server'],
+    args: CONTROL_PLANE_ARGS,
     fakes: { ...NO_FAKES, cniStandIn: true },
     interceptor: false,
     pathPrepend: [PATHS.cniBinDir],
