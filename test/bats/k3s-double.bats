@@ -16,6 +16,8 @@ setup() {
   DOUBLE_PID=""
   # Root's default kubeconfig is /etc/rancher/k3s/k3s.yaml: keep the host's /etc out of native tests.
   export K3S_DOUBLE_GLOBAL_KUBECONFIG="$T/etc/k3s.yaml" K3S_DOUBLE_READY_DELAY=300ms
+  # kubectl keeps a discovery cache under ~/.kube/cache: keep it in the test's own directory too.
+  export KUBECACHEDIR="$T/kube-cache"
   mkdir -p "$T/cni"
   printf '#!/bin/sh\necho "{\\"cniVersion\\": \\"1.0.0\\"}"\n' >"$T/cni/host-local"
   chmod +x "$T/cni/host-local"

@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { acquireInstanceLock } from '../../src/instance/lock.js';
+import { tempDir } from './helpers/tempDir.js';
 
 const HOLDER = fileURLToPath(new URL('./helpers/lockHolder.ts', import.meta.url));
 
 function lockFile(): string {
-  return join(mkdtempSync(join(tmpdir(), 'k3s-sandbox-lock-')), 'lock');
+  return join(tempDir('lock'), 'lock');
 }
 
 /** Starts a process holding the lock; resolves once it holds it, with the pid of its detached child (or 0). */

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LogTail } from '../../src/instance/logTail.js';
+import { tempDir } from './helpers/tempDir.js';
 
 test('LogTail reads from an offset, holds back a partial line, and follows a rotation without losing lines', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'k3s-sandbox-tail-'));
+  const dir = tempDir('tail');
   const log = join(dir, 'k3s.log');
   writeFileSync(log, 'old run\n');
   const tail = new LogTail(log, 'old run\n'.length);
@@ -24,7 +24,7 @@ test('LogTail reads from an offset, holds back a partial line, and follows a rot
 });
 
 test('LogTail waits for a log that does not exist yet', () => {
-  const log = join(mkdtempSync(join(tmpdir(), 'k3s-sandbox-tail-')), 'k3s.log');
+  const log = join(tempDir('tail'), 'k3s.log');
   const tail = new LogTail(log, 0);
   assert.deepEqual(tail.readLines(), []);
   writeFileSync(log, 'first\n');

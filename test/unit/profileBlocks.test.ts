@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -14,6 +13,7 @@ import {
   upsertBlock,
 } from '../../src/profile/blocks.js';
 import type { TargetUser } from '../../src/profile/user.js';
+import { tempDir } from './helpers/tempDir.js';
 
 const BODY = ['export KUBECONFIG=/home/u/.kube/config'];
 
@@ -59,7 +59,7 @@ test('exportLine quotes only when the shell needs it', () => {
 });
 
 function fakeHome(): { user: TargetUser; profileDFile: string } {
-  const root = mkdtempSync(join(tmpdir(), 'k3s-sandbox-profile-'));
+  const root = tempDir('profile');
   const home = join(root, 'home');
   mkdirSync(home);
   mkdirSync(join(root, 'profile.d'));

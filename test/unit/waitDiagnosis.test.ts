@@ -2,9 +2,8 @@
 // process standing in for the supervisor (k3s never answers here, so readiness never comes).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { DEFAULT_CONFIG, type ModeSetting } from '../../src/config.js';
@@ -14,12 +13,13 @@ import type { InstanceRecord, SupervisorStatus } from '../../src/instance/state.
 import { resolvePaths } from '../../src/paths.js';
 import { run as waitRun } from '../../src/steps/wait.js';
 import { createSilentReporter } from '../../src/ui/status.js';
+import { tempDir } from './helpers/tempDir.js';
 
 const standIns: ChildProcess[] = [];
 after(() => standIns.forEach((child) => child.kill('SIGKILL')));
 
 function scenario(mode: ModeSetting, logLines: string[], supervisorState: SupervisorStatus['state'] = 'running'): Context {
-  const root = mkdtempSync(join(tmpdir(), 'k3s-sandbox-wait-'));
+  const root = tempDir('wait');
   const env = { K3S_SANDBOX_STATE_DIR: join(root, 'run'), K3S_SANDBOX_LOG_DIR: join(root, 'log'), K3S_SANDBOX_LIB_DIR: join(root, 'lib') };
   const config = { ...DEFAULT_CONFIG, mode, waitTimeout: 3, dataDir: join(root, 'data') };
   const paths = resolvePaths(config, env);
