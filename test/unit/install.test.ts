@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -14,9 +13,10 @@ import { imageTagFor, pickPlatform, registryEndpoint } from '../../src/install/o
 import { extractFileFromTar, normalizeTarPath, parsePaxRecords, parseTarHeader, parseTarNumber } from '../../src/install/tar.js';
 import { configFromOptionEnv, optionEnvName, writeConfigFile } from '../../src/install/write-config.js';
 import { bearerTokenUrl, parseChallenges } from '../../src/install/www-authenticate.js';
+import { tempDir } from './helpers/tempDir.js';
 
 function scratch(): string {
-  return mkdtempSync(join(tmpdir(), 'install-test-'));
+  return tempDir('install');
 }
 
 /** Builds a tar with GNU tar (a real archiver, not our own writer) from files laid out by `fill`. */
