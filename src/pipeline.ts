@@ -8,7 +8,7 @@ async function runStep(status: StatusReporter, name: string, step: Step, ctx: Co
 }
 
 /** plan → fakes → launch → wait, once per mode, moving down the fallback chain on a diagnosed fatal start. */
-async function bringUp(ctx: Context): Promise<void> {
+export async function bringUp(ctx: Context): Promise<void> {
   const { status } = ctx;
   const planStep = await import('./steps/plan.js');
   const fakesStep = await import('./steps/fakes.js');
