@@ -5,8 +5,8 @@ load '../lib/common'
 load '../fixtures/install/bats-helpers'
 
 setup_file() {
-  require_bundle "$DIST/k3s-sandbox.mjs"
-  require_k3s_double
+  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
+  require_built "$FIXTURES_BIN/k3s-double" test/fixtures/build-all.sh
 }
 
 SESSION_JSON='{"session_id":"test-session","transcript_path":"/tmp/t.jsonl","cwd":"/tmp","hook_event_name":"SessionStart","source":"startup"}'

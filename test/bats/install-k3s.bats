@@ -6,8 +6,8 @@ load '../lib/common'
 load '../fixtures/install/bats-helpers'
 
 setup_file() {
-  require_bundle "$K3S_SANDBOX_BUNDLE"
-  require_k3s_double
+  require_built "$K3S_SANDBOX_BUNDLE" 'npm run build'
+  require_built "$FIXTURES_BIN/k3s-double" test/fixtures/build-all.sh
 }
 
 @test "GitHub path: stable resolves through the channel redirect, the binary is checked against sha256sum and installed; NO_PROXY is honoured" {

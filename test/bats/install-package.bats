@@ -9,7 +9,7 @@ load '../fixtures/install/bats-helpers'
 TGZ="$REPO_ROOT/build/package/devcontainer-feature-k3s-sandbox.tgz"
 
 setup_file() {
-  require_bundle "$DIST/k3s-sandbox.mjs"
+  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
   node "$REPO_ROOT/scripts/package.mjs" --no-build >/dev/null 2>&1 || { echo "npm run package failed" >&2; return 1; }
 }
 

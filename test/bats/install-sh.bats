@@ -6,8 +6,8 @@ load '../lib/common'
 load '../fixtures/install/bats-helpers'
 
 setup_file() {
-  require_bundle "$DIST/k3s-sandbox.mjs"
-  require_k3s_double
+  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
+  require_built "$FIXTURES_BIN/k3s-double" test/fixtures/build-all.sh
 }
 
 @test "air-gapped binaryPath: install.sh places bundle, helpers, hooks, config, k3s and kubectl; a second run is a no-op" {

@@ -4,10 +4,9 @@
 load '../lib/common'
 
 setup_file() {
-  [ -f "$DIST/k3s-sandbox.mjs" ] || { echo "missing $DIST/k3s-sandbox.mjs: run npm run build" >&2; return 1; }
-  for bin in k3s-double k3s-sandbox-supervise; do
-    [ -x "$FIXTURES_BIN/$bin" ] || { echo "missing $FIXTURES_BIN/$bin: run test/fixtures/build-all.sh" >&2; return 1; }
-  done
+  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
+  require_built "$FIXTURES_BIN/k3s-double" test/fixtures/build-all.sh
+  require_built "$FIXTURES_BIN/k3s-sandbox-supervise" test/fixtures/build-all.sh
 }
 
 # Shell text run first in every sandbox: the double as k3s, helpers from build/fixtures, and small helpers.

@@ -7,7 +7,7 @@ COLD_STARTS=50
 
 setup_file() {
   [ "${K3S_SANDBOX_BULK:-}" = 1 ] || return 0
-  [ -f "$DIST/k3s-sandbox.mjs" ] || { echo "missing $DIST/k3s-sandbox.mjs: run npm run build" >&2; return 1; }
+  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
 }
 
 @test "50 cold starts in gVisor all reach ready" {
