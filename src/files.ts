@@ -1,4 +1,5 @@
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
 /** Whether an fs error means the file is not there, as opposed to a real failure worth reporting. */
 export function isNotFound(error: unknown): boolean {
@@ -28,6 +29,25 @@ export function readIfExists(file: string): string | undefined {
     return readFileSync(file, 'utf8');
   } catch (error) {
     if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+let tempFiles = 0;
+
+/**
+ * Replaces `file` with `content` through a temp file in the same directory and a rename, so readers see the old
+ * file or the whole new one. The temp name starts with a dot (directory sweeps skip it), and `mode` is set
+ * explicitly, whatever the umask. A failed write leaves no temp file behind.
+ */
+export function replaceFile(file: string, content: string, mode: number): void {
+  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${tempFiles++}.tmp`);
+  try {
+    writeFileSync(temp, content, { mode });
+    chmodSync(temp, mode);
+    renameSync(temp, file);
+  } catch (error) {
+    rmSync(temp, { force: true });
     throw error;
   }
 }

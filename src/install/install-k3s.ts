@@ -1,6 +1,7 @@
-import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
+import { replaceFile } from '../files.js';
 import { DEFAULT_CONFIG, type Config } from '../config.js';
 import { checkDigest, sha256OfFile } from './digest.js';
 import { downloadRelease, resolveChannel } from './github.js';
@@ -57,9 +58,7 @@ async function readRecord(file: string): Promise<InstallRecord | undefined> {
 
 async function writeFileAtomically(file: string, text: string, mode: number): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
-  const temp = `${file}.tmp-${process.pid}`;
-  await writeFile(temp, text, { mode });
-  await rename(temp, file);
+  replaceFile(file, text, mode);
 }
 
 /** Work dirs of installs that were killed mid-way: their pid is gone. */

@@ -1,5 +1,6 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { replaceFile } from '../files.js';
 import { CONFIG_KEYS, ConfigError, validateOption, type Config, type ConfigKey } from '../config.js';
 
 /**
@@ -35,7 +36,5 @@ export function configFromOptionEnv(env: NodeJS.ProcessEnv): Partial<Config> {
 /** Writes the config file through a temp file and a rename, so readers see the old file or the whole new one. */
 export async function writeConfigFile(file: string, config: Partial<Config>): Promise<void> {
   await mkdir(dirname(file), { recursive: true, mode: 0o755 });
-  const temp = `${file}.tmp-${process.pid}`;
-  await writeFile(temp, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o644 });
-  await rename(temp, file);
+  replaceFile(file, `${JSON.stringify(config, null, 2)}\n`, 0o644);
 }

@@ -5,10 +5,11 @@
  * - `instance.json`, written by launch: the plan the instance runs;
  * - `last-up.json`, written when an `up` finishes, so that callers that waited on the lock report the same result.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Mode, Remedy } from '../context.js';
 import type { Paths } from '../paths.js';
+import { replaceFile } from '../files.js';
 import { identityCacheFile } from '../kube/health.js';
 import { isAlive, isOurSupervisor } from './processes.js';
 
@@ -76,9 +77,7 @@ function readJson<T>(file: string): T | undefined {
 
 /** Writes JSON through a temp file in the same directory and a rename, so readers never see half a file. */
 export function writeJsonAtomic(file: string, value: unknown, mode = 0o644): void {
-  const tmp = join(dirname(file), `.${process.pid}.${Date.now()}.tmp`);
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n', { mode });
-  renameSync(tmp, file);
+  replaceFile(file, JSON.stringify(value, null, 2) + '\n', mode);
 }
 
 export function readSupervisorStatus(paths: Paths): SupervisorStatus | undefined {

@@ -8,9 +8,10 @@
  * file's inode, mtime and size): a warm `up` and `status` only read the cache and make one HTTPS call.
  * Polling reuses one keep-alive agent, so polling every 50 ms costs one TLS handshake, not one per poll.
  */
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { replaceFile } from '../files.js';
 
 export interface ApiIdentity {
   server: string;
@@ -93,9 +94,7 @@ export async function loadIdentity(source: ReadinessSource): Promise<ApiIdentity
   const identity = await identityFromKubeconfig(kubeconfigFile, context);
   if (cacheFile) {
     try {
-      const tmp = `${cacheFile}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify(identity), { mode: 0o600 });
-      renameSync(tmp, cacheFile);
+      replaceFile(cacheFile, JSON.stringify(identity), 0o600);
     } catch {
       // Not ours to write (non-root): the next call reads the kubeconfig again.
     }

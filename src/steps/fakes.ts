@@ -15,6 +15,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { execa } from 'execa';
+import { replaceFile } from '../files.js';
 import type { Context, Plan } from '../context.js';
 import type { Paths } from '../paths.js';
 import { parseMountinfo } from './probe.js';
@@ -66,10 +67,7 @@ function writeAtomic(file: string, content: string, mode: number): boolean {
   } catch {
     // absent or unreadable: write it
   }
-  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
-  writeFileSync(temp, content, { mode });
-  chmodSync(temp, mode);
-  renameSync(temp, file);
+  replaceFile(file, content, mode);
   return true;
 }
 
