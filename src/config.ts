@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
 import { isNotFound } from './files.js';
 
 /**
@@ -21,6 +22,12 @@ export interface Config {
   httpsPort: number;
   releaseUrl: string;
   channelUrl: string;
+  /** The k3s binary's sha256 (64 lowercase hex) for this version and arch, or empty: pins a version the feature does not know. */
+  sha256: string;
+  /** The rancher/k3s image index digest (`sha256:<64 hex>`), or empty: the registry pull is by this digest. */
+  imageDigest: string;
+  /** Hosts (host or host:port) the installer may reach over plain http; everything else must be https. */
+  insecureRegistries: string[];
 }
 
 export type ConfigKey = keyof Config;
@@ -37,10 +44,13 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   'httpsPort',
   'releaseUrl',
   'channelUrl',
+  'sha256',
+  'imageDigest',
+  'insecureRegistries',
 ];
 
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
-  version: 'v1.33.5+k3s1',
+  version: 'v1.36.4+k3s1',
   mode: 'auto',
   autoStart: true,
   waitTimeout: 120,
@@ -51,6 +61,9 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   httpsPort: 6443,
   releaseUrl: 'https://github.com/k3s-io/k3s/releases/download',
   channelUrl: 'https://update.k3s.io/v1-release/channels',
+  sha256: '',
+  imageDigest: '',
+  insecureRegistries: [],
 });
 
 export const DEFAULT_CONFIG_FILE = '/usr/local/etc/k3s-sandbox/config.json';
@@ -80,18 +93,30 @@ const HOST_LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 const HOST_RE = new RegExp(`^${HOST_LABEL}(?:\\.${HOST_LABEL})*(?::(\\d{1,5}))?$`);
 const URL_RE = new RegExp(`^https?://${HOST_LABEL}(?:\\.${HOST_LABEL})*(?::(\\d{1,5}))?(?:/[A-Za-z0-9._~%+-]+)*/?$`);
 
+const SHA256_HEX_RE = /^[0-9a-f]{64}$/;
+const IMAGE_DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * A data dir k3s fills and `down` cleans under: never the root or a top-level system directory, whatever spelling
+ * (`/..`, `/a/../../etc`) reaches it.
+ */
+const FORBIDDEN_DATA_DIRS = new Set(['/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib32', '/lib64', '/proc', '/root', '/run', '/sbin', '/sys', '/tmp', '/usr', '/var']);
+
 const ALLOWED: Record<ConfigKey, string> = {
-  version: 'a k3s release such as v1.33.5+k3s1 or v1.34.0-rc1+k3s1, or "stable" or "latest"',
+  version: 'a k3s release such as v1.36.4+k3s1 or v1.34.0-rc1+k3s1, or "stable" or "latest"',
   mode: MODE_CHOICES.join(', '),
   autoStart: 'true or false',
   waitTimeout: 'a whole number of seconds from 1 to 3600',
   registries: 'a comma-separated list of host or host:port (letters, digits, dots, dashes; port 1-65535)',
   binaryPath: 'an absolute path of plain characters (letters, digits, . _ + @ -), or empty',
   disable: `a comma-separated subset of ${DISABLE_CHOICES.join(', ')}`,
-  dataDir: 'an absolute path of plain characters (letters, digits, . _ + @ -), not /',
+  dataDir: `an absolute path of plain characters (letters, digits, . _ + @ -) that, normalised, is not / or a top-level system directory (${[...FORBIDDEN_DATA_DIRS].filter((dir) => dir !== '/').join(' ')})`,
   httpsPort: 'a whole number from 1 to 65535',
   releaseUrl: 'an http:// or https:// URL of plain characters',
   channelUrl: 'an http:// or https:// URL of plain characters',
+  sha256: 'empty, or the sha256 of the k3s binary for this version and architecture: 64 lowercase hex digits',
+  imageDigest: 'empty, or the rancher/k3s image index digest for this version: sha256: and 64 lowercase hex digits',
+  insecureRegistries: 'a comma-separated list of host or host:port allowed over plain http (letters, digits, dots, dashes; port 1-65535)',
 };
 
 function showValue(raw: unknown): string {
@@ -166,7 +191,8 @@ export function validateOption(key: ConfigKey, raw: unknown, source: string): Co
       return asInteger(key, raw, source, 1, 3600);
     case 'httpsPort':
       return asInteger(key, raw, source, 1, 65535);
-    case 'registries': {
+    case 'registries':
+    case 'insecureRegistries': {
       const hosts = asList(key, raw, source);
       for (const host of hosts) {
         const match = HOST_RE.exec(host);
@@ -188,7 +214,19 @@ export function validateOption(key: ConfigKey, raw: unknown, source: string): Co
     }
     case 'dataDir': {
       const text = asText(key, raw, source);
-      if (ABS_PATH_RE.test(text)) return text.replace(/\/+$/, '');
+      if (!ABS_PATH_RE.test(text)) throw invalid(key, raw, source);
+      const normalised = posix.normalize(text).replace(/(.)\/+$/, '$1');
+      if (FORBIDDEN_DATA_DIRS.has(normalised)) throw invalid(key, raw, source);
+      return normalised;
+    }
+    case 'sha256': {
+      const text = asText(key, raw, source);
+      if (text === '' || SHA256_HEX_RE.test(text)) return text;
+      throw invalid(key, raw, source);
+    }
+    case 'imageDigest': {
+      const text = asText(key, raw, source);
+      if (text === '' || IMAGE_DIGEST_RE.test(text)) return text;
       throw invalid(key, raw, source);
     }
     case 'releaseUrl':
@@ -244,7 +282,7 @@ function readConfigFile(path: string): Record<string, unknown> {
 export function loadConfig(input: LoadConfigInput = {}): LoadedConfig {
   const env = input.env ?? process.env;
   const configFile = input.configFile ?? (env.K3S_SANDBOX_CONFIG || DEFAULT_CONFIG_FILE);
-  const config: Config = { ...DEFAULT_CONFIG, registries: [...DEFAULT_CONFIG.registries], disable: [] };
+  const config: Config = { ...DEFAULT_CONFIG, registries: [...DEFAULT_CONFIG.registries], disable: [], insecureRegistries: [] };
   const sources = Object.fromEntries(CONFIG_KEYS.map((key) => [key, 'default'])) as ConfigSources;
   const set = <K extends ConfigKey>(key: K, raw: unknown, source: string): void => {
     config[key] = validateOption(key, raw, source);

@@ -18,7 +18,7 @@ const NO_FILE = '/nonexistent/k3s-sandbox-config.json';
 /** For every key: values that must pass (with their typed result) and values that must fail. */
 const CASES: Record<ConfigKey, { good: [unknown, unknown][]; bad: unknown[] }> = {
   version: {
-    good: [['v1.33.5+k3s1', 'v1.33.5+k3s1'], ['v1.34.0-rc1+k3s1', 'v1.34.0-rc1+k3s1'], ['stable', 'stable'], ['latest', 'latest']],
+    good: [['v1.36.4+k3s1', 'v1.36.4+k3s1'], ['v1.33.5+k3s1', 'v1.33.5+k3s1'], ['v1.34.0-rc1+k3s1', 'v1.34.0-rc1+k3s1'], ['stable', 'stable'], ['latest', 'latest']],
     bad: ['1.33.5', 'v1.33.5', 'v1.33.5-k3s1', 'testing', 'v1.30.0+k3s1; touch /pwned', 'v1.30.0+k3s1\nid', '$(id)', '', 42],
   },
   mode: {
@@ -46,8 +46,15 @@ const CASES: Record<ConfigKey, { good: [unknown, unknown][]; bad: unknown[] }> =
     bad: ['kube-proxy', 'traefik,,bogus', 'traefik;id'],
   },
   dataDir: {
-    good: [['/var/lib/rancher/k3s', '/var/lib/rancher/k3s'], ['/mnt/k3s/', '/mnt/k3s']],
-    bad: ['/', 'relative/dir', '', '/tmp/a b', '/tmp/`id`'],
+    // Normalised first, then checked: no spelling reaches / or a top-level system directory.
+    good: [
+      ['/var/lib/rancher/k3s', '/var/lib/rancher/k3s'], ['/mnt/k3s/', '/mnt/k3s'],
+      ['/mnt/./k3s/.', '/mnt/k3s'], ['/var/lib/x/../k3s', '/var/lib/k3s'], ['/a/../../srv/k3s', '/srv/k3s'],
+    ],
+    bad: [
+      '/', '//', '/..', '/.', '/./', '/../..', '/a/..', '/a/../../etc', '/etc', '/usr/', '/var/lib/../../proc', '/tmp/..',
+      'relative/dir', '', '/tmp/a b', '/tmp/`id`',
+    ],
   },
   httpsPort: {
     good: [['6443', 6443], [1, 1], ['65535', 65535]],
@@ -60,6 +67,18 @@ const CASES: Record<ConfigKey, { good: [unknown, unknown][]; bad: unknown[] }> =
   channelUrl: {
     good: [['https://update.k3s.io/v1-release/channels', 'https://update.k3s.io/v1-release/channels']],
     bad: ['update.k3s.io', 'https://update.k3s.io/?q=1', 'https://update.k3s.io/#x'],
+  },
+  sha256: {
+    good: [['', ''], ['835873f37245fc615f547a2fe2af9402a347875f13fa64a1f136de644955ea3f', '835873f37245fc615f547a2fe2af9402a347875f13fa64a1f136de644955ea3f']],
+    bad: ['835873F37245FC615F547A2FE2AF9402A347875F13FA64A1F136DE644955EA3F', `sha256:${'a'.repeat(64)}`, 'a'.repeat(63), 'a'.repeat(65), 'g'.repeat(64), `${'a'.repeat(64)};id`],
+  },
+  imageDigest: {
+    good: [['', ''], [`sha256:${'e'.repeat(64)}`, `sha256:${'e'.repeat(64)}`]],
+    bad: ['e'.repeat(64), `sha512:${'e'.repeat(64)}`, `sha256:${'E'.repeat(64)}`, `sha256:${'e'.repeat(63)}`, `sha256:${'e'.repeat(64)} `.repeat(2), 'rancher/k3s@sha256:x'],
+  },
+  insecureRegistries: {
+    good: [['', []], ['127.0.0.1:5000,registry.local', ['127.0.0.1:5000', 'registry.local']]],
+    bad: ['http://registry.local', 'host:0', 'a b'],
   },
 };
 
@@ -103,6 +122,10 @@ test('defaults apply when nothing else is given', () => {
   assert.equal(sources.version, 'default');
 });
 
+test('the default k3s is v1.36.4+k3s1, the newest release of a supported line with every digest confirmed', () => {
+  assert.equal(DEFAULT_CONFIG.version, 'v1.36.4+k3s1');
+});
+
 function withConfigFile(content: string, fn: (file: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'k3s-sandbox-config-'));
   try {
@@ -136,7 +159,7 @@ test('a bad value in the config file names the file as its source', () => {
       assert.equal(
         error.message,
         `invalid value for version: "v1.30.0+k3s1; touch /pwned" (from config file ${file}); allowed: ` +
-          'a k3s release such as v1.33.5+k3s1 or v1.34.0-rc1+k3s1, or "stable" or "latest"',
+          'a k3s release such as v1.36.4+k3s1 or v1.34.0-rc1+k3s1, or "stable" or "latest"',
       );
       return true;
     });
