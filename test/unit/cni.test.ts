@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from './helpers/repo.js';
@@ -159,3 +159,59 @@ for (const bad of BAD_INPUT) {
     assert.equal(typeof run.json.cniVersion, 'string');
   });
 }
+
+test('300 MB on stdin: a CNI error naming the 1 MiB limit, read in bounded memory (RSS from /usr/bin/time -v)', () => {
+  // A CNI config is a few KiB; the stand-in must neither buffer nor parse a flood (it reached 943 MB RSS before).
+  const script = `head -c 300000000 /dev/zero | /usr/bin/time -v "${process.execPath}" --import tsx "${CLI}" cni 2>"$TIME_LOG"`;
+  const timeLog = join(stateDir, 'time.log');
+  const result = spawnSync('bash', ['-c', script], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH ?? '', K3S_SANDBOX_CNI_STATE_DIR: stateDir, CNI_COMMAND: 'ADD', TIME_LOG: timeLog, ...containerEnv('flood') },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  const json = JSON.parse(result.stdout.trim()) as Record<string, unknown>;
+  assert.equal(json.code, 6, result.stdout);
+  assert.match(String(json.msg), /the network config on stdin is larger than 1 MiB \(1048576 bytes\)/);
+  const rssKiB = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(readFileSync(timeLog, 'utf8'))?.[1]);
+  assert.ok(rssKiB > 0 && rssKiB < 150 * 1024, `max RSS ${rssKiB} KiB, expected under 150 MiB`);
+});
+
+test('an ADD with a newline in CNI_IFNAME is refused with code 4 and writes nothing', () => {
+  const net = { ...NET, name: 'ifname-newline' };
+  const run = cni('ADD', net, containerEnv('n1', 'eth0\nx'));
+  assert.equal(run.code, 1, run.stdout);
+  assert.equal(run.json?.code, 4);
+  assert.match(String(run.json?.msg), /invalid CNI_IFNAME "eth0\\nx"/);
+  assert.equal(existsSync(join(stateDir, 'ifname-newline')), false, 'no network directory was created');
+});
+
+const BAD_ENV: { name: string; env: Record<string, string>; msg: RegExp }[] = [
+  { name: 'CNI_IFNAME of 16 bytes', env: containerEnv('e1', 'a123456789012345'), msg: /invalid CNI_IFNAME "a123456789012345": 1 to 15 bytes/ },
+  { name: 'CNI_IFNAME with a slash', env: containerEnv('e1', 'eth/0'), msg: /invalid CNI_IFNAME "eth\/0"/ },
+  { name: 'CNI_IFNAME with a space', env: containerEnv('e1', 'eth 0'), msg: /invalid CNI_IFNAME "eth 0"/ },
+  { name: 'CNI_IFNAME with a colon', env: containerEnv('e1', 'eth0:1'), msg: /invalid CNI_IFNAME "eth0:1"/ },
+  { name: 'CNI_IFNAME "."', env: containerEnv('e1', '.'), msg: /invalid CNI_IFNAME "\."/ },
+  { name: 'CNI_IFNAME ".."', env: containerEnv('e1', '..'), msg: /invalid CNI_IFNAME "\.\."/ },
+  { name: 'CNI_CONTAINERID with a newline', env: containerEnv('e1\nx'), msg: /invalid CNI_CONTAINERID "e1\\nx"/ },
+  { name: 'CNI_CONTAINERID over 1024 bytes', env: containerEnv('c'.repeat(1025)), msg: /invalid CNI_CONTAINERID "c+": .*at most 1024/ },
+  { name: 'relative CNI_NETNS', env: { ...containerEnv('e1'), CNI_NETNS: 'netns/e1' }, msg: /invalid CNI_NETNS "netns\/e1": an absolute path/ },
+  { name: 'CNI_NETNS with a newline', env: { ...containerEnv('e1'), CNI_NETNS: '/run/netns/e1\nx' }, msg: /invalid CNI_NETNS "\/run\/netns\/e1\\nx"/ },
+];
+
+for (const [index, bad] of BAD_ENV.entries()) {
+  test(`bad environment: ${bad.name} → CNI error code 4, nothing written`, () => {
+    const net = { ...NET, name: `bad-env-${index}` };
+    const run = cni('ADD', net, bad.env);
+    assert.equal(run.code, 1, run.stdout);
+    assert.equal(run.json?.code, 4, run.stdout);
+    assert.match(String(run.json?.msg), bad.msg);
+    assert.equal(existsSync(join(stateDir, net.name)), false, 'no network directory was created');
+  });
+}
+
+test('the kernel-valid CNI_IFNAME of 15 bytes and a 64-hex container id are accepted', () => {
+  const run = cni('ADD', { ...NET, name: 'good-env' }, containerEnv('f'.repeat(64), 'a12345678901234'));
+  assert.equal(run.code, 0, run.stdout);
+  assert.deepEqual(allocations('good-env'), ['10.42.0.2']);
+});
