@@ -23,6 +23,8 @@ commands:
                       remove every shell-profile block k3s-sandbox wrote
   install-k3s, write-config
                       used by install.sh
+  session-context [--format text|claude] [--up-result F] [--up-errors F] [--background-log F]
+                      what hooks/session-start.sh prints for the agent
 `;
 
 /** A bad command line: exit 2 with the usage text. */
@@ -104,6 +106,8 @@ async function dispatch(argv: string[]): Promise<number> {
     case 'env':
       parse(args, {});
       return (await import('./commands/env.js')).run(commandContext());
+    case 'session-context':
+      return (await import('./commands/sessionContext.js')).main(args);
     case 'uninstall-profile': {
       const { values } = parse(args, { user: { type: 'string' } });
       return (await import('./commands/uninstallProfile.js')).run(commandContext(), { user: text(values.user) });
@@ -116,6 +120,17 @@ async function dispatch(argv: string[]): Promise<number> {
         stdout: process.stdout,
         stateDir: process.env.K3S_SANDBOX_CNI_STATE_DIR || resolvePaths(DEFAULT_CONFIG).cniStateDir,
       });
+    case 'simulate-node': {
+      const { values } = parse(args, { kubeconfig: { type: 'string' }, 'node-name': { type: 'string' }, 'max-pods': { type: 'string' } });
+      return (await import('./simnode/index.js')).runSimulateNode({
+        kubeconfig: text(values.kubeconfig),
+        nodeName: text(values['node-name']),
+        maxPods: text(values['max-pods']),
+      });
+    }
+    case '__home-task':
+      // Internal: root runs this as a child with a user's uid and gid to write into that user's home.
+      return (await import('./profile/asUser.js')).runHomeTaskChild(process.stdin);
     case 'install-k3s':
     case 'write-config':
       return (await import('./install/index.js')).main(argv);

@@ -1,0 +1,47 @@
+/**
+ * `k3s-sandbox simulate-node --kubeconfig K [--node-name N] [--max-pods P]`: runs the simulated node (controller.ts)
+ * in the foreground until SIGTERM or SIGINT, then exits 0. Meant to run under the supervisor in control-plane mode.
+ */
+import { existsSync } from 'node:fs';
+import { ConfigError } from '../config.js';
+import { SimulatedNode } from './controller.js';
+import { DEFAULT_MAX_PODS, DEFAULT_NODE_NAME, validNodeName } from './node.js';
+
+export interface SimulateNodeArgs {
+  kubeconfig?: string;
+  nodeName?: string;
+  maxPods?: string;
+}
+
+export interface SimulateNodeSettings {
+  kubeconfig: string;
+  nodeName: string;
+  maxPods: number;
+}
+
+/** Checks the command line; bad input gets a ConfigError naming the flag and what it allows. */
+export function settingsFrom(args: SimulateNodeArgs, env: NodeJS.ProcessEnv): SimulateNodeSettings {
+  const kubeconfig = args.kubeconfig ?? env.KUBECONFIG;
+  if (!kubeconfig) throw new ConfigError('simulate-node needs --kubeconfig FILE (or KUBECONFIG): the API server to register the node with');
+  if (!existsSync(kubeconfig)) throw new ConfigError(`--kubeconfig ${kubeconfig}: no such file`);
+  const nodeName = args.nodeName ?? DEFAULT_NODE_NAME;
+  if (!validNodeName(nodeName)) {
+    throw new ConfigError(`--node-name ${JSON.stringify(nodeName)}: a node name is lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters`);
+  }
+  const maxPodsText = args.maxPods ?? String(DEFAULT_MAX_PODS);
+  const maxPods = Number(maxPodsText);
+  if (!/^\d+$/.test(maxPodsText) || maxPods < 1 || maxPods > 65_000) {
+    throw new ConfigError(`--max-pods ${JSON.stringify(maxPodsText)}: a whole number from 1 to 65000`);
+  }
+  return { kubeconfig, nodeName, maxPods };
+}
+
+export async function runSimulateNode(args: SimulateNodeArgs): Promise<number> {
+  const settings = settingsFrom(args, process.env);
+  const stopSignal = new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+  await new SimulatedNode({ ...settings, stopSignal }).run();
+  return 0;
+}
