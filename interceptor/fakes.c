@@ -10,6 +10,7 @@
 
 static struct strset fake_paths;
 static struct strset fake_basenames;
+static struct strset fake_dirs;
 static const char *root_dir;
 static size_t root_len;
 static char *walk_failed_path;
@@ -21,6 +22,23 @@ remember_failure(const char *path, int error)
 	strncpy(walk_failed_path, path, PATH_MAX - 1);
 	walk_failed_path[PATH_MAX - 1] = '\0';
 	return error;
+}
+
+/* Every directory above @virtual_path, "/" excluded: /a/b/c records /a/b and /a. */
+static int
+record_dirs(const char *virtual_path)
+{
+	for (const char *slash = strrchr(virtual_path, '/'); slash > virtual_path;) {
+		size_t len = (size_t)(slash - virtual_path);
+
+		if (strset_contains(&fake_dirs, virtual_path, len))
+			return 0;  /* and so are its parents */
+		if (strset_add(&fake_dirs, virtual_path, len) < 0)
+			return -ENOMEM;
+		while (--slash > virtual_path && *slash != '/')
+			;
+	}
+	return 0;
 }
 
 static int
@@ -38,7 +56,8 @@ record_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 		return 0;
 	basename = strrchr(virtual_path, '/') + 1;
 	if (strset_add(&fake_paths, virtual_path, strlen(virtual_path)) < 0
-	    || strset_add(&fake_basenames, basename, strlen(basename)) < 0)
+	    || strset_add(&fake_basenames, basename, strlen(basename)) < 0
+	    || record_dirs(virtual_path) < 0)
 		return remember_failure(path, ENOMEM);
 	walk_count++;
 	return 0;
@@ -82,4 +101,10 @@ bool
 fakes_has_basename(const char *name, size_t len)
 {
 	return strset_contains(&fake_basenames, name, len);
+}
+
+bool
+fakes_has_dir(const char *path, size_t len)
+{
+	return strset_contains(&fake_dirs, path, len);
 }

@@ -23,4 +23,7 @@ bool fakes_contains(const char *path, size_t len);
  * the readlink of the cwd for relative paths that cannot match. */
 bool fakes_has_basename(const char *name, size_t len);
 
+/* True when the canonical absolute @path is a directory that holds fakes. */
+bool fakes_has_dir(const char *path, size_t len);
+
 #endif

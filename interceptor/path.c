@@ -3,6 +3,7 @@
 #include "fakes.h"
 #include "mem.h"
 #include "note.h"
+#include "resolve.h"
 #include "root.h"
 
 #include <errno.h>       /* ENAMETOOLONG */
@@ -100,11 +101,29 @@ open_how_resolves_normally(pid_t tid, const regs_t *regs)
 	return !(how.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT));
 }
 
+/* The canonical path the kernel would reach: lexical unless a ".." might climb out of a symlink's target. */
+static long
+canonical_path(pid_t tid, const char *original, const char *base, char *canonical)
+{
+	char joined[2 * PATH_MAX];
+	size_t base_len;
+
+	if (path_has_dotdot(original))
+		return resolve_path(tid, base, original, canonical, PATH_MAX);
+	if (original[0] == '/')
+		return path_normalize(original, canonical, PATH_MAX);
+	base_len = strlen(base);
+	memcpy(joined, base, base_len);
+	joined[base_len] = '/';
+	memcpy(joined + base_len + 1, original, strlen(original) + 1);
+	return path_normalize(joined, canonical, PATH_MAX);
+}
+
 int
 path_find_fake(pid_t tid, const struct syscall_desc *sc, const regs_t *regs,
 	       char *original, char *target)
 {
-	char joined[2 * PATH_MAX];
+	char base[PATH_MAX] = "/";
 	char canonical[PATH_MAX];
 	const char *basename;
 	size_t base_len;
@@ -112,21 +131,16 @@ path_find_fake(pid_t tid, const struct syscall_desc *sc, const regs_t *regs,
 
 	if (len <= 0 || !may_name_regular_file(original, (size_t)len, &basename, &base_len))
 		return 0;
-	if (original[0] == '/') {
-		len = path_normalize(original, canonical, sizeof(canonical));
-	} else {
+	/* Decided in memory first: a readlink or lstat below is paid only when the name may match. */
+	if (!fakes_has_basename(basename, base_len))
+		return 0;
+	if (original[0] != '/') {
 		int dirfd = sc->dirfd_arg >= 0 ? (int)regs_arg(regs, (unsigned int)sc->dirfd_arg) : AT_FDCWD;
 
-		/* Decided in memory first: the readlink below is paid only when it may match. */
-		if (!fakes_has_basename(basename, base_len))
+		if (read_base_dir(tid, dirfd, base, PATH_MAX) < 0)
 			return 0;
-		if (read_base_dir(tid, dirfd, joined, PATH_MAX) < 0)
-			return 0;
-		len = (long)strlen(joined);
-		joined[len] = '/';
-		memcpy(joined + len + 1, original, strlen(original) + 1);
-		len = path_normalize(joined, canonical, sizeof(canonical));
 	}
+	len = canonical_path(tid, original, base, canonical);
 	if (len < 0 || !fakes_contains(canonical, (size_t)len))
 		return 0;
 	if (sc->open_how && !open_how_resolves_normally(tid, regs))

@@ -109,3 +109,33 @@ check_observability() {
   [ "$status" -eq 0 ]
   [ "$output" = "$(printf 'statfs: f_type=0xef53\nfstatfs: f_type=0xef53')" ]
 }
+
+# ".." after a symlink: the kernel climbs from the link's target, so a lexical match on
+# /proc/sys/kernel/panic must not be served the fake (issue 8).
+check_symlink_dotdot() {
+  [ "$status" -eq 0 ]
+  expect control-symlink-dotdot 'kernel-view|'
+  expect symlink-dotdot 'kernel-view|'
+  expect cwd-symlink-dotdot 'kernel-view|'
+  expect dirfd-symlink-dotdot 'kernel-view|'
+  expect relative-link 'kernel-view|'
+  expect chained-link 'kernel-view|'
+  expect proc-self 'kernel-view|'
+  expect proc-thread-self 'kernel-view|'
+  expect real-dotdot 'fake-panic|'
+  expect cwd-real-dotdot 'fake-panic|'
+  expect link-into-proc 'fake-panic|'
+  expect missing-dir 'read: No such file or directory|'
+  expect file-dir 'read: Not a directory|'
+  expect loop 'read: Too many levels of symbolic links|'
+}
+
+@test "redirect: '..' after a symlink opens what the kernel would open (native)" {
+  run_scenario native redirect-symlinks "$BATS_TEST_TMPDIR"
+  check_symlink_dotdot
+}
+
+@test "redirect: '..' after a symlink opens what the kernel would open (gVisor)" {
+  run_scenario gvisor redirect-symlinks "$BATS_TEST_TMPDIR"
+  check_symlink_dotdot
+}
