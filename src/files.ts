@@ -1,4 +1,5 @@
-import { accessSync, chmodSync, constants, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { accessSync, closeSync, constants, fchmodSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Whether an fs error means the file is not there, as opposed to a real failure worth reporting. */
@@ -33,18 +34,43 @@ export function readIfExists(file: string): string | undefined {
   }
 }
 
-let tempFiles = 0;
+/**
+ * A fresh temp file name next to `file`: a dot name (directory sweeps skip it) with 64 random bits, so nobody who can
+ * write to the directory can predict it and plant a link there first.
+ */
+export function tempPathBeside(file: string): string {
+  return join(dirname(file), `.${basename(file)}.k3s-sandbox.${randomBytes(8).toString('hex')}.tmp`);
+}
 
 /**
- * Replaces `file` with `content` through a temp file in the same directory and a rename, so readers see the old
- * file or the whole new one. The temp name starts with a dot (directory sweeps skip it), and `mode` is set
- * explicitly, whatever the umask. A failed write leaves no temp file behind.
+ * Creates `temp` (never an existing file or link: O_EXCL|O_NOFOLLOW) with `mode` set explicitly, whatever the umask,
+ * and returns its descriptor.
+ */
+export function createTempFile(temp: string, mode: number): number {
+  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    fchmodSync(fd, mode);
+  } catch (error) {
+    closeSync(fd);
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  return fd;
+}
+
+/**
+ * Replaces `file` with `content` through a new temp file in the same directory and a rename, so readers see the old
+ * file or the whole new one, with `mode` whatever the umask. A failed write leaves no temp file behind.
  */
 export function replaceFile(file: string, content: string, mode: number): void {
-  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${tempFiles++}.tmp`);
+  const temp = tempPathBeside(file);
+  const fd = createTempFile(temp, mode);
   try {
-    writeFileSync(temp, content, { mode });
-    chmodSync(temp, mode);
+    try {
+      writeFileSync(fd, content);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(temp, file);
   } catch (error) {
     rmSync(temp, { force: true });

@@ -5,14 +5,13 @@
  * - /etc/profile.d/k3s-sandbox.sh for login shells, when we run as root;
  * - one `export KUBECONFIG=...` line in $CLAUDE_ENV_FILE, the file Claude Code sources before each
  *   Bash tool command.
- * The text editing is pure (`upsertBlock`, `removeBlock`) and unit-tested; the file functions add
- * atomic writes that keep each file's mode and owner.
+ * The text editing is pure (`upsertBlock`, `removeBlock`) and unit-tested. The functions on a home's files run
+ * with the home owner's identity (see asUser.ts) and go through homeFile.ts; only the /etc/profile.d file is root's.
  */
-import { appendFileSync, existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic, resolveTarget } from './atomicWrite.js';
-import type { TargetUser } from './user.js';
-import { readIfExists } from '../files.js';
+import { readIfExists, replaceFile } from '../files.js';
+import { appendLineOnce, readRegularFile, replaceRegularFile, updating } from './homeFile.js';
 
 export const BLOCK_START = '# >>> k3s-sandbox >>>';
 export const BLOCK_END = '# <<< k3s-sandbox <<<';
@@ -87,10 +86,16 @@ export function exportLine(kubeconfigPath: string): string {
   return `export KUBECONFIG=${shellQuote(kubeconfigPath)}`;
 }
 
-function rewrite(file: string, next: string, current: string, user: TargetUser): boolean {
-  if (next === current) return false;
-  writeFileAtomic(file, next, { mode: 0o644, uid: user.uid, gid: user.gid }, user.uid);
-  return true;
+/** Rewrites an rc file that exists in `home` with `edit`; true when it changed. */
+function editRcFile(file: string, edit: (current: string) => string): boolean {
+  return updating(file, () => {
+    const current = readRegularFile(file);
+    if (current === undefined) return false;
+    const next = edit(current);
+    if (next === current) return false;
+    replaceRegularFile(file, next, 0o644);
+    return true;
+  });
 }
 
 const PROFILE_D_TEXT = [
@@ -109,25 +114,39 @@ export interface ProfileLocations {
 
 const SYSTEM_LOCATIONS: ProfileLocations = { profileDFile: PROFILE_D_FILE };
 
-/** Writes the profile lines for `user`; returns the files it changed. */
-export function publishProfileBlocks(user: TargetUser, kubeconfigPath: string, locations: ProfileLocations = SYSTEM_LOCATIONS): string[] {
+/** Writes the profile block into the rc files that exist in `home`; returns the files it changed. */
+export function publishProfileBlocks(home: string, kubeconfigPath: string): string[] {
   const changed: string[] = [];
   const body = ['# Written by k3s-sandbox; `k3s-sandbox uninstall-profile` removes it.', exportLine(kubeconfigPath)];
-  for (const name of RC_FILES) {
-    const file = join(user.home, name);
-    const current = readIfExists(file);
-    if (current === undefined) continue;
-    if (rewrite(file, upsertBlock(current, body, file), current, user)) changed.push(file);
-  }
-  const { profileDFile } = locations;
-  if (process.getuid?.() === 0 && existsSync(dirname(profileDFile))) {
-    const current = readIfExists(profileDFile) ?? '';
-    if (current !== PROFILE_D_TEXT) {
-      writeFileAtomic(profileDFile, PROFILE_D_TEXT, { mode: 0o644, uid: 0, gid: 0 });
-      changed.push(profileDFile);
-    }
+  for (const file of RC_FILES.map((name) => join(home, name))) {
+    if (editRcFile(file, (current) => upsertBlock(current, body, file))) changed.push(file);
   }
   return changed;
+}
+
+/** Removes every k3s-sandbox block from the rc files in `home`; returns the files changed. */
+export function removeProfileBlocks(home: string): string[] {
+  const changed: string[] = [];
+  for (const file of RC_FILES.map((name) => join(home, name))) {
+    if (editRcFile(file, (current) => removeBlock(current, file))) changed.push(file);
+  }
+  return changed;
+}
+
+/** Root only: the /etc/profile.d snippet for login shells (when the directory exists); true when it changed. */
+export function publishProfileD(locations: ProfileLocations = SYSTEM_LOCATIONS): boolean {
+  const { profileDFile } = locations;
+  if (process.getuid?.() !== 0 || !existsSync(dirname(profileDFile))) return false;
+  if (readIfExists(profileDFile) === PROFILE_D_TEXT) return false;
+  replaceFile(profileDFile, PROFILE_D_TEXT, 0o644);
+  return true;
+}
+
+/** Root only: removes the /etc/profile.d snippet; true when there was one. */
+export function removeProfileD(locations: ProfileLocations = SYSTEM_LOCATIONS): boolean {
+  if (process.getuid?.() !== 0 || !existsSync(locations.profileDFile)) return false;
+  rmSync(locations.profileDFile);
+  return true;
 }
 
 /**
@@ -137,26 +156,5 @@ export function publishProfileBlocks(user: TargetUser, kubeconfigPath: string, l
  */
 export function publishClaudeEnvLine(envFile: string | undefined, kubeconfigPath: string): boolean {
   if (!envFile) return false;
-  const line = exportLine(kubeconfigPath);
-  const current = readIfExists(resolveTarget(envFile)) ?? '';
-  if (current.split('\n').some((existing) => existing.trim() === line)) return false;
-  const separator = current === '' || current.endsWith('\n') ? '' : '\n';
-  appendFileSync(envFile, `${separator}${line}\n`, { mode: 0o600 });
-  return true;
-}
-
-/** Removes every profile block k3s-sandbox wrote for `user` (and the /etc/profile.d file as root); returns the files changed. */
-export function removeProfileBlocks(user: TargetUser, locations: ProfileLocations = SYSTEM_LOCATIONS): string[] {
-  const changed: string[] = [];
-  for (const name of RC_FILES) {
-    const file = join(user.home, name);
-    const current = readIfExists(file);
-    if (current === undefined) continue;
-    if (rewrite(file, removeBlock(current, file), current, user)) changed.push(file);
-  }
-  if (process.getuid?.() === 0 && existsSync(locations.profileDFile)) {
-    rmSync(locations.profileDFile);
-    changed.push(locations.profileDFile);
-  }
-  return changed;
+  return updating(envFile, () => appendLineOnce(envFile, exportLine(kubeconfigPath)));
 }

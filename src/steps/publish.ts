@@ -2,35 +2,28 @@
  * publish: the target user (--user, else $_REMOTE_USER, else $SUDO_USER, else the caller) gets the
  * cluster in ~/.kube/config as context `k3s-sandbox` (created 0600 and owned by them, or merged
  * without touching their other entries), KUBECONFIG in their shell profiles and /etc/profile.d, and
- * the export line in $CLAUDE_ENV_FILE when that is set. Every write is atomic and keeps mode and owner.
+ * the export line in $CLAUDE_ENV_FILE when that is set. Every write into the home is made with the user's own
+ * identity (profile/asUser.ts: a child process with their uid and gid when root publishes for them), atomic, and
+ * keeps the file's mode.
  *
  * As root the source is the admin kubeconfig k3s wrote. A non-root caller cannot read that, so it
  * relies on the copy root already published for it, and says plainly what to run when there is none.
  */
-import { chownSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Context } from '../context.js';
+import type { SandboxEntries } from '../kube/kubeconfig.js';
 import { UpError } from '../diagnose/upError.js';
 import { isRoot } from '../instance/root.js';
 import { missingPublishedKubeconfig } from '../kube/health.js';
 import { writeJsonAtomic } from '../instance/state.js';
 import type { Paths } from '../paths.js';
-import { writeFileAtomic } from '../profile/atomicWrite.js';
-import { publishClaudeEnvLine, publishProfileBlocks } from '../profile/blocks.js';
+import { performAsUser } from '../profile/asUser.js';
+import { PROFILE_D_FILE, publishProfileD } from '../profile/blocks.js';
+import { readRegularFile } from '../profile/homeFile.js';
 import { resolveTargetUser, type TargetUser } from '../profile/user.js';
-import { isReadable, readIfExists } from '../files.js';
-
-function ensureKubeDir(user: TargetUser): string {
-  const dir = join(user.home, '.kube');
-  try {
-    mkdirSync(dir, { mode: 0o700 });
-    if (isRoot()) chownSync(dir, user.uid, user.gid);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  return dir;
-}
+import { isReadable } from '../files.js';
 
 function stampOf(file: string): string | undefined {
   try {
@@ -71,20 +64,9 @@ function markerMatches(paths: Paths, user: TargetUser, source: string, target: s
   }
 }
 
-/** Merges the k3s-sandbox context into the user's kubeconfig; true when the file changed. */
-async function publishKubeconfig(source: string, user: TargetUser, target: string): Promise<boolean> {
-  const { mergeSandboxContext, sandboxEntriesFrom } = await import('../kube/kubeconfig.js');
-  const entries = sandboxEntriesFrom(readFileSync(source, 'utf8'), source);
-  ensureKubeDir(user);
-  const existing = readIfExists(target);
-  const merged = mergeSandboxContext(existing, entries, target);
-  if (merged === existing) return false;
-  writeFileAtomic(target, merged, { mode: 0o600, uid: user.uid, gid: user.gid }, user.uid, { privateFile: true });
-  return true;
-}
-
+/** For a caller publishing for themselves without the admin kubeconfig: whether root already published for them. */
 async function hasSandboxContextIn(target: string): Promise<boolean> {
-  const text = readIfExists(target);
+  const text = readRegularFile(target);
   if (text === undefined) return false;
   const { hasSandboxContext } = await import('../kube/kubeconfig.js');
   return hasSandboxContext(text);
@@ -100,22 +82,24 @@ export async function run(ctx: Context): Promise<void> {
     throw new UpError(`only root can publish a kubeconfig for ${user.name}; as ${caller.username}, run \`k3s-sandbox up\` without --user`);
   }
   const target = join(user.home, '.kube', 'config');
-  const changed: string[] = [];
   const source = record.adminKubeconfig;
+  let entries: SandboxEntries | undefined;
   if (isReadable(source)) {
     if (!markerMatches(ctx.paths, user, source, target, true)) {
-      if (await publishKubeconfig(source, user, target)) changed.push(target);
-      if (isRoot()) {
-        const marker: PublishMarker = { source, sourceStamp: stampOf(source), target, targetStamp: stampOf(target) };
-        writeJsonAtomic(markerFile(ctx.paths, user), marker);
-      }
+      entries = (await import('../kube/kubeconfig.js')).sandboxEntriesFrom(readFileSync(source, 'utf8'), source);
     }
   } else if (!markerMatches(ctx.paths, user, source, target, false) && !(await hasSandboxContextIn(target))) {
     throw missingPublishedKubeconfig(user.name, target);
   }
-  changed.push(...publishProfileBlocks(user, target));
   const claudeEnvFile = process.env.CLAUDE_ENV_FILE || undefined;
-  if (publishClaudeEnvLine(claudeEnvFile, target)) changed.push(claudeEnvFile!);
+  const home = await performAsUser(user, { kind: 'publish', home: user.home, kubeconfig: target, entries, claudeEnvFile });
+  if (entries && isRoot()) {
+    const marker: PublishMarker = { source, sourceStamp: stampOf(source), target, targetStamp: stampOf(target) };
+    writeJsonAtomic(markerFile(ctx.paths, user), marker);
+  }
+  const changed = [...home.changed];
+  if (publishProfileD()) changed.push(PROFILE_D_FILE);
+  for (const warning of home.warnings) status.warn(warning);
   ctx.kubeconfigPath = target;
   ctx.published = { user: user.name, changed, claudeEnvFile };
   status.info(changed.length > 0 ? `for ${user.name}: updated ${changed.join(', ')}` : `for ${user.name}: already up to date`);

@@ -8,8 +8,10 @@ import {
   exportLine,
   publishClaudeEnvLine,
   publishProfileBlocks,
+  publishProfileD,
   removeBlock,
   removeProfileBlocks,
+  removeProfileD,
   upsertBlock,
 } from '../../src/profile/blocks.js';
 import type { TargetUser } from '../../src/profile/user.js';
@@ -74,16 +76,19 @@ test('publishProfileBlocks edits only existing rc files, keeps their mode, and i
   const bashrc = join(user.home, '.bashrc');
   writeFileSync(bashrc, '# mine\n');
   chmodSync(bashrc, 0o640);
-  const changed = publishProfileBlocks(user, '/home/tester/.kube/config', { profileDFile });
+  const changed = publishProfileBlocks(user.home, '/home/tester/.kube/config');
+  publishProfileD({ profileDFile });
   assert.ok(changed.includes(bashrc));
   assert.ok(!readdirSync(user.home).includes('.zshrc'), 'no .zshrc is created');
   assert.equal(statSync(bashrc).mode & 0o777, 0o640);
   assert.equal(countBlocks(readFileSync(bashrc, 'utf8')), 1);
   if (process.getuid!() === 0) assert.match(readFileSync(profileDFile, 'utf8'), /export KUBECONFIG="\$HOME\/\.kube\/config"/);
-  assert.deepEqual(publishProfileBlocks(user, '/home/tester/.kube/config', { profileDFile }), [], 'a second run changes nothing');
+  assert.deepEqual(publishProfileBlocks(user.home, '/home/tester/.kube/config'), [], 'a second run changes nothing');
+  assert.equal(publishProfileD({ profileDFile }), false, 'a second run changes nothing');
   assert.equal(readdirSync(user.home).filter((name) => name.endsWith('.tmp')).length, 0, 'no temp file is left');
 
-  const removed = removeProfileBlocks(user, { profileDFile });
+  const removed = removeProfileBlocks(user.home);
+  removeProfileD({ profileDFile });
   assert.ok(removed.includes(bashrc));
   assert.equal(readFileSync(bashrc, 'utf8'), '# mine\n');
 });
@@ -93,7 +98,8 @@ test('a symlinked dotfile is edited through the link, which stays a link', () =>
   const real = join(user.home, 'dotfiles-zshrc');
   writeFileSync(real, 'setopt autocd\n');
   symlinkSync(real, join(user.home, '.zshrc'));
-  publishProfileBlocks(user, '/k', { profileDFile });
+  publishProfileBlocks(user.home, '/k');
+  publishProfileD({ profileDFile });
   assert.equal(countBlocks(readFileSync(real, 'utf8')), 1);
   assert.ok(readdirSync(user.home).includes('.zshrc'));
   assert.equal(readFileSync(join(user.home, '.zshrc'), 'utf8'), readFileSync(real, 'utf8'));
