@@ -26,10 +26,11 @@ run_node_suite() {
 }
 
 run_bats_suite() {
-  local name="$1" dir="$2" log="$logs/$1.tap"
+  local name="$1" log="$logs/$1.tap"
+  shift
   echo "== $name (bats)"
   set +e
-  bats --tap --timing "$dir" >"$log" 2>&1
+  bats --tap --timing "$@" >"$log" 2>&1
   set -e
   grep -vE '^ok ' "$log" | head -300 || true
   local ok notok skip
@@ -46,6 +47,28 @@ run_bats_suite() {
   fi
 }
 
+# The C helpers' suites once more, with the ASan+UBSan builds in build/sanitize.
+run_sanitized_suites() {
+  make -s -C interceptor SANITIZE=1
+  make -s -C supervisor SANITIZE=1
+  K3S_SANDBOX_TEST_HELPERS="$PWD/build/sanitize" run_bats_suite sanitized test/bats/interceptor-*.bats test/bats/supervisor.bats
+}
+
+# A short libFuzzer run of the interceptor's path decisions (interceptor/fuzz/README.md has the long one).
+run_fuzz() {
+  local log="$logs/fuzz.log"
+  echo "== fuzz (libFuzzer)"
+  if make -s -C interceptor/fuzz run RUNS=200000 >"$log" 2>&1; then
+    grep -E '^Done' "$log" || true
+    echo "fuzz: 1 passed, 0 failed"
+    passed=$((passed + 1))
+  else
+    tail -60 "$log"
+    echo "fuzz: 0 passed, 1 failed"
+    failed=$((failed + 1))
+  fi
+}
+
 bash test/deps.sh
 npm run --silent build
 npm run --silent lint
@@ -54,6 +77,8 @@ bash test/fixtures/build-all.sh
 run_node_suite
 run_bats_suite bats test/bats
 run_bats_suite e2e test/e2e
+run_sanitized_suites
+run_fuzz
 
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -9,7 +9,8 @@ setup_file() {
 }
 
 setup() {
-  SUPERVISE="$FIXTURES_BIN/k3s-sandbox-supervise"
+  # K3S_SANDBOX_TEST_HELPERS: another build of the helpers (build/sanitize in test/run-all.sh).
+  SUPERVISE="${K3S_SANDBOX_TEST_HELPERS:-$FIXTURES_BIN}/k3s-sandbox-supervise"
   T="$BATS_TEST_TMPDIR"
   export T
   SUP_PID=""
