@@ -22,6 +22,8 @@ curl curl
 kubectl kubernetes-client
 make make
 cc gcc
+clang clang
+/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a libclang-rt-14-dev
 LIST
 }
 
