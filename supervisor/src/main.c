@@ -1,5 +1,6 @@
 /* k3s-sandbox-supervise: keeps k3s running after the Node bootstrapper has exited.
  * See ../README.md for the contract with the bootstrapper. */
+#include "identity.h"
 #include "logsink.h"
 #include "options.h"
 #include "pidfile.h"
@@ -91,6 +92,12 @@ int main(int argc, char **argv)
 		return fail(EXIT_USAGE, "cannot write pidfile (its directory must exist)", opts.pidfile_path);
 	sup.status.path = opts.status_path;
 	sup.status.supervisor_pid = getpid();
+	/* Without these the bootstrapper could not tell us from a later process with our pid,
+	 * so it would never stop us: refuse to start instead. */
+	if (identity_start_time(getpid(), &sup.status.supervisor_start_time) != 0)
+		return abandon(&opts, 1, "cannot read own start time from", "/proc/self/stat");
+	if (identity_boot_id(sup.status.boot_id, sizeof sup.status.boot_id) != 0)
+		return abandon(&opts, 1, "cannot read the boot id from /proc/sys/kernel/random/boot_id or", "/proc/stat");
 	sup.status.state = "starting";
 	if (status_write(&sup.status) != 0)
 		return abandon(&opts, EXIT_USAGE, "cannot write status file (its directory must exist)",

@@ -49,11 +49,18 @@ int status_write(const struct status *st)
 	static struct out o; /* static: 6 KiB is large for the stack of a tiny daemon */
 	char num[160];
 	o.len = 0;
-	snprintf(num, sizeof num, "{\"state\":\"%s\",\"supervisorPid\":%ld,\"childPid\":", st->state,
-		 (long)st->supervisor_pid);
+	snprintf(num, sizeof num, "{\"state\":\"%s\",\"supervisorPid\":%ld,\"supervisorStartTime\":%llu,\"bootId\":",
+		 st->state, (long)st->supervisor_pid, st->supervisor_start_time);
 	put(&o, num);
+	put_escaped_or_null(&o, st->boot_id);
+	put(&o, ",\"childPid\":");
 	if (st->child_pid > 0)
-		snprintf(num, sizeof num, "%ld", (long)st->child_pid);
+		snprintf(num, sizeof num, "%ld,\"childStartTime\":", (long)st->child_pid);
+	else
+		snprintf(num, sizeof num, "null,\"childStartTime\":");
+	put(&o, num);
+	if (st->child_pid > 0 && st->child_start_time > 0)
+		snprintf(num, sizeof num, "%llu", st->child_start_time);
 	else
 		snprintf(num, sizeof num, "null");
 	put(&o, num);

@@ -1,6 +1,7 @@
 #ifndef K3S_SANDBOX_SUPERVISE_STATUS_H
 #define K3S_SANDBOX_SUPERVISE_STATUS_H
 
+#include "identity.h"
 #include "logsink.h"
 
 #include <sys/types.h>
@@ -10,7 +11,10 @@ struct status {
 	const char *path;
 	const char *state; /* starting, running, backoff, crashloop, stopping, stopped */
 	pid_t supervisor_pid;
+	unsigned long long supervisor_start_time; /* with boot_id: see identity.h */
+	char boot_id[BOOT_ID_MAX];
 	pid_t child_pid;   /* 0 when no child is running: written as null */
+	unsigned long long child_start_time; /* 0 when unknown: written as null */
 	unsigned starts;
 	unsigned crashes;
 	unsigned backoff_ms; /* delay before the next start while in backoff, else 0 */

@@ -1,6 +1,7 @@
 #include "supervise.h"
 
 #include "child.h"
+#include "identity.h"
 #include "pidfile.h"
 #include "signals.h"
 
@@ -182,6 +183,12 @@ static int spawn(struct supervisor *sup)
 	}
 	sup->child = pid;
 	sup->status.child_pid = pid;
+	/* Our unreaped child keeps its pid, so this reads its own start time, not a successor's. */
+	if (identity_start_time(pid, &sup->status.child_start_time) != 0) {
+		sup->status.child_start_time = 0;
+		logsink_note(&sup->log, "warning", "cannot read the start time of pid %ld: %s; `down` will not signal it once we are gone",
+			     (long)pid, strerror(errno));
+	}
 	sup->status.starts++;
 	sup->status.backoff_ms = 0;
 	logsink_note(&sup->log, "info", "started %s as pid %ld (start %u)", sup->opts->program_argv[0],
@@ -198,6 +205,7 @@ static void record_exit(struct supervisor *sup, int requested)
 	logsink_note(&sup->log, requested ? "info" : "warning", "pid %ld exited (%s)%s",
 		     (long)sup->status.child_pid, sup->status.last_exit, requested ? " as requested" : "");
 	sup->status.child_pid = 0;
+	sup->status.child_start_time = 0;
 }
 
 static int finish(struct supervisor *sup, const char *state, int exit_code)
