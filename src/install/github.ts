@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { validateOption } from '../config.js';
 import { checkDigest, expectedSha256From } from './digest.js';
 import type { HttpClient } from './http.js';
+import { MAX_K3S_BYTES } from './limits.js';
 
 /** Release asset names, as k3s's install.sh maps them: amd64 has no suffix. */
 export function releaseAssetFor(arch: string): string {
@@ -14,9 +15,17 @@ export interface ReleaseDownload {
   sha256: string;
 }
 
+/** A digest that does not come from the mirror: the feature's table or the user's sha256 option. */
+export interface BinaryPin {
+  sha256: string;
+  /** Where it comes from, for messages: "the feature's pinned digest for k3s v1.36.4+k3s1 linux/amd64". */
+  origin: string;
+}
+
 /**
- * `<releaseUrl>/<version>/sha256sum-<arch>.txt`, then `<releaseUrl>/<version>/k3s[-arm64]` checked against it.
- * When the installed binary already has the published digest, nothing is downloaded.
+ * `<releaseUrl>/<version>/k3s[-arm64]` checked against `pin` when there is one; otherwise against the same release's
+ * `sha256sum-<arch>.txt`, which is all k3s's own install.sh checks. When the installed binary already has the
+ * expected digest, nothing is downloaded.
  */
 export async function downloadRelease(
   http: HttpClient,
@@ -25,16 +34,16 @@ export async function downloadRelease(
   arch: string,
   workDir: string,
   installedSha256: string | undefined,
+  pin: BinaryPin | undefined,
 ): Promise<ReleaseDownload> {
   const asset = releaseAssetFor(arch);
   const base = `${releaseUrl}/${version}`;
-  const sums = await http.getText(`${base}/sha256sum-${arch}.txt`);
-  const expected = expectedSha256From(sums, asset);
+  const expected = pin ? pin.sha256 : expectedSha256From(await http.getText(`${base}/sha256sum-${arch}.txt`), asset);
   if (installedSha256 === expected) return { sha256: expected };
   const file = join(workDir, asset);
-  const actual = await http.download(`${base}/${asset}`, file);
-  checkDigest(`${base}/${asset}`, expected, actual);
-  return { file, sha256: actual };
+  const actual = await http.download(`${base}/${asset}`, file, { maxBytes: MAX_K3S_BYTES, what: 'a k3s binary' });
+  checkDigest(`${base}/${asset}`, expected, actual.sha256, pin?.origin);
+  return { file, sha256: actual.sha256 };
 }
 
 function versionIn(url: string): string | undefined {

@@ -3,11 +3,14 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import { MAX_DOCUMENT_BYTES } from './limits.js';
 
 /**
  * HTTP for the installer: HTTPS_PROXY/HTTP_PROXY/NO_PROXY through undici's EnvHttpProxyAgent (Node's global fetch
  * ignores them before Node 24), NODE_EXTRA_CA_CERTS through Node's default TLS trust store, manual redirects so an
- * Authorization header never follows a redirect to another host, and retries with backoff inside a total deadline.
+ * Authorization header never follows a redirect to another host, retries with backoff inside a total deadline, one
+ * AbortSignal that ends every request and body at once (the install's wall-clock limit, or SIGTERM), https only
+ * unless a host is listed as insecure, and a size limit on every body.
  */
 
 /** An HTTP answer that is final for this source: retrying would not change it (4xx other than 408/429). */
@@ -22,6 +25,27 @@ export class HttpStatusError extends Error {
   }
 }
 
+/** A plain-http URL (a token realm, a redirect, a releaseUrl) to a host the user did not list as insecure. */
+export class InsecureUrlError extends Error {
+  constructor(readonly url: string, why: string) {
+    super(why);
+    this.name = 'InsecureUrlError';
+  }
+}
+
+/** A body larger than the limit for what it should be (a manifest, a layer of the declared size, a k3s binary). */
+export class BodyTooLargeError extends Error {
+  constructor(readonly url: string, limit: number, what: string) {
+    super(`${url} sent more than ${limit} bytes, the limit for ${what}`);
+    this.name = 'BodyTooLargeError';
+  }
+}
+
+/** Whether `url` may be fetched over plain http: its host or host:port is listed in `insecureHosts`. */
+export function isInsecureAllowed(url: URL, insecureHosts: readonly string[]): boolean {
+  return insecureHosts.includes(url.host) || insecureHosts.includes(url.hostname);
+}
+
 export interface HttpResponse {
   url: string;
   status: number;
@@ -33,6 +57,19 @@ export interface HttpOptions {
   headers?: Record<string, string>;
   /** Follow 3xx answers (default true). When false a redirect is returned to the caller. */
   followRedirects?: boolean;
+}
+
+export interface BodyLimit {
+  maxBytes: number;
+  /** What the body is, for the error: "a manifest", "layer sha256:… (declared 1234 bytes)". */
+  what: string;
+}
+
+export interface ClientSafety {
+  /** Ends every request, retry wait and body read when aborted; its reason is what the caller sees. */
+  signal?: AbortSignal;
+  /** Hosts (host or host:port) that may be reached over plain http. */
+  insecureHosts?: readonly string[];
 }
 
 export interface RetryPolicy {
@@ -50,8 +87,32 @@ export function headerValue(headers: HttpResponse['headers'], name: string): str
   return Array.isArray(value) ? value[0] : value;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** A byte counter that fails the stream once more than `limit.maxBytes` have passed. */
+function limitedCounter(url: string, limit: BodyLimit, onChunk: (chunk: Buffer) => void): Transform {
+  let total = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      total += chunk.length;
+      if (total > limit.maxBytes) return done(new BodyTooLargeError(url, limit.maxBytes, limit.what));
+      onChunk(chunk);
+      done(null, chunk);
+    },
+  });
 }
 
 /** Turns undici's terse socket errors into words that say which address failed and how. */
@@ -76,14 +137,44 @@ function withoutExperimentalWarning<T>(make: () => T): T {
 
 export class HttpClient {
   private readonly dispatcher: Dispatcher;
+  private readonly signal?: AbortSignal;
+  private readonly insecureHosts: readonly string[];
 
   constructor(
     private readonly retry: RetryPolicy,
     private readonly log: (line: string) => void,
+    safety: ClientSafety = {},
   ) {
+    this.signal = safety.signal;
+    this.insecureHosts = safety.insecureHosts ?? [];
     this.dispatcher = withoutExperimentalWarning(
       () => new EnvHttpProxyAgent({ headersTimeout: 30_000, bodyTimeout: 60_000, connectTimeout: 15_000 }),
     );
+  }
+
+  /** Whether a registry host is one the user allowed over plain http. */
+  allowsPlainHttp(host: string): boolean {
+    return isInsecureAllowed(new URL(`http://${host}`), this.insecureHosts);
+  }
+
+  /** https always; plain http only to a listed host; nothing else. `via` says how the URL was reached. */
+  private checkScheme(url: URL, via: string): void {
+    if (url.protocol === 'https:') return;
+    if (url.protocol === 'http:') {
+      if (isInsecureAllowed(url, this.insecureHosts)) return;
+      throw new InsecureUrlError(
+        url.href,
+        `refusing plain http ${url.href}${via}: only https is used unless the host is listed in the insecureRegistries option ` +
+          `(K3S_SANDBOX_INSECURE_REGISTRIES), e.g. insecureRegistries=${url.host}`,
+      );
+    }
+    throw new InsecureUrlError(url.href, `refusing ${url.href}${via}: only https (or http to a host in insecureRegistries) is allowed`);
+  }
+
+  /** The abort reason when the signal fired, whatever undici wrapped it in. */
+  private rethrow(error: unknown): never {
+    if (this.signal?.aborted) throw this.signal.reason;
+    throw error;
   }
 
   async close(): Promise<void> {
@@ -93,13 +184,15 @@ export class HttpClient {
   /** One request chain (redirects included), without retries. Non-2xx answers other than redirects throw. */
   private async requestOnce(url: string, options: HttpOptions): Promise<HttpResponse> {
     let current = new URL(url);
+    this.checkScheme(current, '');
     const headers = { ...options.headers };
     for (let hop = 0; hop <= MAX_REDIRECTS; hop += 1) {
-      const response = await request(current, { method: 'GET', headers, dispatcher: this.dispatcher });
+      const response = await request(current, { method: 'GET', headers, dispatcher: this.dispatcher, signal: this.signal });
       const location = headerValue(response.headers, 'location');
       if (response.statusCode >= 300 && response.statusCode < 400 && location) {
         await response.body.dump();
         const next = new URL(location, current);
+        this.checkScheme(next, ` (a redirect from ${current.href})`);
         if (options.followRedirects === false) {
           return { url: next.href, status: response.statusCode, headers: response.headers, body: response.body };
         }
@@ -118,8 +211,9 @@ export class HttpClient {
   }
 
   private isRetryable(error: unknown): boolean {
+    if (this.signal?.aborted) return false;
     if (error instanceof HttpStatusError) return RETRYABLE_STATUS.has(error.status);
-    return true;
+    return !(error instanceof InsecureUrlError || error instanceof BodyTooLargeError);
   }
 
   /** Runs `attempt` until it succeeds, fails for good, or the attempts or the deadline run out. */
@@ -127,12 +221,13 @@ export class HttpClient {
     let delay = this.retry.firstDelayMs;
     for (let n = 1; ; n += 1) {
       try {
+        this.signal?.throwIfAborted();
         return await attempt();
       } catch (error) {
         const outOfTime = Date.now() + delay > this.retry.deadline;
-        if (!this.isRetryable(error) || n >= this.retry.attempts || outOfTime) throw error;
+        if (!this.isRetryable(error) || n >= this.retry.attempts || outOfTime) this.rethrow(error);
         this.log(`${what}: ${describeError(error)}; retry ${n} of ${this.retry.attempts - 1} in ${delay} ms`);
-        await sleep(delay);
+        await sleep(delay, this.signal);
         delay *= 2;
       }
     }
@@ -143,30 +238,49 @@ export class HttpClient {
     return this.withRetries(`GET ${url}`, () => this.requestOnce(url, options));
   }
 
-  async getText(url: string, options: HttpOptions = {}): Promise<string> {
-    return this.withRetries(`GET ${url}`, async () => (await this.requestOnce(url, options)).body.text());
-  }
-
-  async getBytes(url: string, options: HttpOptions = {}): Promise<Buffer> {
+  /** A small document (manifest, token, checksum file) with its headers; more than `limit.maxBytes` is an error. */
+  async getDocument(
+    url: string,
+    options: HttpOptions = {},
+    limit: BodyLimit = { maxBytes: MAX_DOCUMENT_BYTES, what: 'a manifest, token or checksum file' },
+  ): Promise<{ bytes: Buffer; headers: HttpResponse['headers'] }> {
     return this.withRetries(`GET ${url}`, async () => {
       const response = await this.requestOnce(url, options);
-      return Buffer.from(await response.body.arrayBuffer());
+      const chunks: Buffer[] = [];
+      try {
+        await pipeline(response.body, limitedCounter(url, limit, (chunk) => chunks.push(chunk)), async (source) => {
+          for await (const _ of source) void _;
+        });
+      } catch (error) {
+        this.rethrow(error);
+      }
+      return { bytes: Buffer.concat(chunks), headers: response.headers };
     });
   }
 
-  /** Streams the body into `file` (created or truncated) and returns the sha256 hex of what was written. */
-  async download(url: string, file: string, options: HttpOptions = {}): Promise<string> {
+  async getText(url: string, options: HttpOptions = {}): Promise<string> {
+    return (await this.getDocument(url, options)).bytes.toString('utf8');
+  }
+
+  /**
+   * Streams the body into `file` (created or truncated) and returns the sha256 hex of what was written; more than
+   * `limit.maxBytes` stops the download with an error.
+   */
+  async download(url: string, file: string, limit: BodyLimit, options: HttpOptions = {}): Promise<{ sha256: string; bytes: number }> {
     return this.withRetries(`GET ${url}`, async () => {
       const response = await this.requestOnce(url, options);
       const hash = createHash('sha256');
-      const hasher = new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          hash.update(chunk);
-          done(null, chunk);
-        },
+      let bytes = 0;
+      const counter = limitedCounter(url, limit, (chunk) => {
+        hash.update(chunk);
+        bytes += chunk.length;
       });
-      await pipeline(response.body, hasher, createWriteStream(file, { mode: 0o600 }));
-      return hash.digest('hex');
+      try {
+        await pipeline(response.body, counter, createWriteStream(file, { mode: 0o600 }));
+      } catch (error) {
+        this.rethrow(error);
+      }
+      return { sha256: hash.digest('hex'), bytes };
     });
   }
 }

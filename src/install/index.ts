@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig } from '../config.js';
-import { AllSourcesFailedError, archOf, installK3s } from './install-k3s.js';
+import { constants } from 'node:os';
+import { AllSourcesFailedError, InstallAbortedError, archOf, installK3s } from './install-k3s.js';
 import { configFromOptionEnv, writeConfigFile } from './write-config.js';
 
 /**
  * The two commands install.sh runs, in this order:
  *   write-config [--output FILE]   feature options (env VERSION, MODE, ...) → validated config.json
  *   install-k3s [--config FILE] [--arch amd64|arm64] [--bin-dir DIR] [--record FILE] [--timeout SECONDS]
- * Exit codes: 0 done, 1 install failed, 2 bad input.
+ * Exit codes: 0 done, 1 install failed (or --timeout passed), 2 bad input, 128+n interrupted by signal n.
  */
 
 const DEFAULT_BIN_DIR = '/usr/local/bin';
@@ -54,20 +55,37 @@ async function installK3sCommand(args: string[]): Promise<number> {
     throw new ConfigError(`invalid value for --arch: ${(error as Error).message}`);
   }
   const { config } = loadConfig({ configFile: values.config });
+  const timeoutSeconds = timeoutFrom(values.timeout);
   const say = log('install-k3s');
+  // A first SIGTERM or SIGINT stops the install and lets it remove its work dir; a second one kills at once.
+  const interrupt = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    say(`${signal}: stopping the install and removing its partial download`);
+    interrupt.abort(new InstallAbortedError(`interrupted by ${signal}; nothing was installed`, signal));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
   try {
     await installK3s(config, {
       arch,
       binDir: values['bin-dir'] ?? DEFAULT_BIN_DIR,
       recordFile: values.record ?? DEFAULT_RECORD,
-      timeoutSeconds: timeoutFrom(values.timeout),
+      timeoutSeconds,
+      interrupt: interrupt.signal,
     }, say);
   } catch (error) {
     if (error instanceof AllSourcesFailedError) {
       say(error.message);
       return 1;
     }
+    if (error instanceof InstallAbortedError) {
+      say(error.message);
+      return error.signal ? 128 + constants.signals[error.signal] : 1;
+    }
     throw error;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
   }
   return 0;
 }

@@ -4,6 +4,7 @@ import { createGunzip } from 'node:zlib';
 import { join } from 'node:path';
 import { checkDigest, sha256FromDigest, sha256Hex } from './digest.js';
 import { HttpClient, HttpStatusError, headerValue, type HttpOptions } from './http.js';
+import { MAX_DOCUMENT_BYTES, MAX_K3S_BYTES, MAX_LAYER_BYTES } from './limits.js';
 import { extractFileFromTar, isGzip } from './tar.js';
 import { bearerTokenUrl, parseChallenges } from './www-authenticate.js';
 
@@ -28,11 +29,77 @@ export interface Descriptor {
   platform?: { os?: string; architecture?: string; variant?: string };
 }
 
-interface ManifestDocument {
+export interface ManifestDocument {
   mediaType?: string;
   schemaVersion?: number;
   manifests?: Descriptor[];
   layers?: Descriptor[];
+}
+
+/** Manifest or index bytes that are not the JSON shape the distribution spec gives them. */
+export class ManifestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ManifestError';
+  }
+}
+
+const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function optionalString(value: unknown, what: string): string | undefined {
+  if (value === undefined || typeof value === 'string') return value;
+  throw new ManifestError(`${what} is not a string`);
+}
+
+function parseDescriptor(value: unknown, what: string): Descriptor {
+  if (!isObject(value)) throw new ManifestError(`${what} is not an object`);
+  const { digest, size, mediaType, platform } = value;
+  if (typeof digest !== 'string' || !DIGEST_RE.test(digest)) {
+    throw new ManifestError(`${what} has no sha256 digest (allowed: sha256:<64 lowercase hex digits>)`);
+  }
+  if (size !== undefined && !(typeof size === 'number' && Number.isSafeInteger(size) && size >= 0)) {
+    throw new ManifestError(`${what} has a size that is not a whole number of bytes`);
+  }
+  const descriptor: Descriptor = { digest, mediaType: optionalString(mediaType, `${what} mediaType`) };
+  if (size !== undefined) descriptor.size = size;
+  if (platform !== undefined) {
+    if (!isObject(platform)) throw new ManifestError(`${what} platform is not an object`);
+    descriptor.platform = {
+      os: optionalString(platform.os, `${what} platform.os`),
+      architecture: optionalString(platform.architecture, `${what} platform.architecture`),
+      variant: optionalString(platform.variant, `${what} platform.variant`),
+    };
+  }
+  return descriptor;
+}
+
+function parseDescriptors(value: unknown, what: string): Descriptor[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) throw new ManifestError(`${what} is not a list`);
+  return value.map((entry, index) => parseDescriptor(entry, `${what}[${index}]`));
+}
+
+/** Parses manifest or index bytes from a registry, checking every field this client uses. Throws ManifestError. */
+export function parseManifest(bytes: Buffer): ManifestDocument {
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    throw new ManifestError(`manifest is not JSON (${(error as Error).message.slice(0, 200)})`);
+  }
+  if (!isObject(json)) throw new ManifestError('manifest is not a JSON object');
+  const { mediaType, schemaVersion } = json;
+  if (schemaVersion !== undefined && typeof schemaVersion !== 'number') throw new ManifestError('manifest schemaVersion is not a number');
+  return {
+    mediaType: optionalString(mediaType, 'manifest mediaType'),
+    schemaVersion,
+    manifests: parseDescriptors(json.manifests, 'manifests'),
+    layers: parseDescriptors(json.layers, 'layers'),
+  };
 }
 
 /** `docker.io` is a name, not an API endpoint: Docker Hub serves the registry API at registry-1.docker.io. */
@@ -53,7 +120,7 @@ export function pickPlatform(index: ManifestDocument, arch: string): Descriptor 
   const chosen = candidates.find((entry) => !entry.platform?.variant || entry.platform.variant === 'v8') ?? candidates[0];
   if (!chosen) {
     const offered = (index.manifests ?? []).map((entry) => `${entry.platform?.os}/${entry.platform?.architecture}`).join(', ');
-    throw new Error(`the image index has no linux/${arch} manifest (it offers: ${offered || 'nothing'})`);
+    throw new ManifestError(`the image index has no linux/${arch} manifest (it offers: ${offered || 'nothing'})`);
   }
   return chosen;
 }
@@ -66,7 +133,8 @@ function isIndex(doc: ManifestDocument, contentType: string | undefined): boolea
 export interface RegistryPull {
   registry: string;
   repository: string;
-  tag: string;
+  /** A tag, or `sha256:<hex>` to pull by digest (then every document in the chain is pinned by that digest). */
+  reference: string;
   arch: string;
   /** Path of the file inside the image, e.g. `bin/k3s`. */
   path: string;
@@ -83,7 +151,8 @@ export class RegistryClient {
     private readonly repository: string,
     private readonly log: (line: string) => void,
   ) {
-    this.base = `https://${registryEndpoint(registry)}/v2/${repository}`;
+    const endpoint = registryEndpoint(registry);
+    this.base = `${http.allowsPlainHttp(endpoint) ? 'http' : 'https'}://${endpoint}/v2/${repository}`;
   }
 
   private options(accept?: string): HttpOptions {
@@ -101,9 +170,15 @@ export class RegistryClient {
     if (!bearer) throw new Error(`${error.message}: the registry wants ${header.split(' ')[0]} credentials; only anonymous Bearer tokens are supported`);
     const tokenUrl = bearerTokenUrl(bearer, `repository:${this.repository}:pull`);
     this.log(`registry ${this.registry}: fetching an anonymous token from ${new URL(tokenUrl).origin}${new URL(tokenUrl).pathname}`);
-    const answer = JSON.parse(await this.http.getText(tokenUrl)) as { token?: string; access_token?: string };
-    const token = answer.token ?? answer.access_token;
-    if (!token) throw new Error(`token endpoint ${tokenUrl} answered without a token`);
+    let answer: unknown;
+    try {
+      answer = JSON.parse(await this.http.getText(tokenUrl));
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      throw new Error(`token endpoint ${tokenUrl} answered with something other than JSON`);
+    }
+    const token = isObject(answer) ? (answer.token ?? answer.access_token) : undefined;
+    if (typeof token !== 'string' || token === '') throw new Error(`token endpoint ${tokenUrl} answered without a token`);
     this.token = token;
   }
 
@@ -121,21 +196,33 @@ export class RegistryClient {
   /** Fetches a manifest by tag or digest and checks its bytes against the digest (the requested one, or the header's). */
   async manifest(reference: string): Promise<{ doc: ManifestDocument; contentType?: string; digest?: string }> {
     const url = `${this.base}/manifests/${reference}`;
-    const response = await this.authorized(async (options) => {
-      const answer = await this.http.get(url, options);
-      return { bytes: Buffer.from(await answer.body.arrayBuffer()), headers: answer.headers };
-    }, ACCEPT_MANIFESTS);
+    const response = await this.authorized(
+      (options) => this.http.getDocument(url, options, { maxBytes: MAX_DOCUMENT_BYTES, what: 'a manifest' }),
+      ACCEPT_MANIFESTS,
+    );
     const expected = reference.startsWith('sha256:') ? reference : headerValue(response.headers, 'docker-content-digest');
     if (expected) checkDigest(`manifest ${reference}`, sha256FromDigest(expected), sha256Hex(response.bytes));
-    const doc = JSON.parse(response.bytes.toString('utf8')) as ManifestDocument;
+    const doc = parseManifest(response.bytes);
     return { doc, contentType: headerValue(response.headers, 'content-type'), digest: expected };
   }
 
-  /** Downloads a blob into `file` and checks it against its digest (and size, when the descriptor gives one). */
+  /**
+   * Downloads a blob into `file` and checks it against its digest and its declared size: the download stops as soon
+   * as it passes that size (or MAX_LAYER_BYTES when none is declared).
+   */
   async blob(descriptor: Descriptor, file: string): Promise<void> {
     const expected = sha256FromDigest(descriptor.digest);
-    const actual = await this.authorized((options) => this.http.download(`${this.base}/blobs/${descriptor.digest}`, file, options));
-    checkDigest(`blob ${descriptor.digest}`, expected, actual);
+    if (descriptor.size !== undefined && descriptor.size > MAX_LAYER_BYTES) {
+      throw new Error(`blob ${descriptor.digest} declares ${descriptor.size} bytes, more than the ${MAX_LAYER_BYTES}-byte limit for a k3s image layer`);
+    }
+    const limit = descriptor.size === undefined
+      ? { maxBytes: MAX_LAYER_BYTES, what: 'a k3s image layer' }
+      : { maxBytes: descriptor.size, what: `blob ${descriptor.digest} (its descriptor declares ${descriptor.size} bytes)` };
+    const actual = await this.authorized((options) => this.http.download(`${this.base}/blobs/${descriptor.digest}`, file, limit, options));
+    checkDigest(`blob ${descriptor.digest}`, expected, actual.sha256);
+    if (descriptor.size !== undefined && actual.bytes !== descriptor.size) {
+      throw new Error(`blob ${descriptor.digest}: ${actual.bytes} bytes, but its descriptor declares ${descriptor.size}`);
+    }
   }
 }
 
@@ -151,13 +238,13 @@ async function firstBytes(file: string): Promise<Buffer> {
 }
 
 /** Extracts `path` from a verified layer file; gzip or plain tar. */
-async function extractFromLayer(layerFile: string, mediaType: string, path: string, dest: string): Promise<boolean> {
+async function extractFromLayer(layerFile: string, mediaType: string, path: string, dest: string, signal?: AbortSignal): Promise<boolean> {
   if (mediaType.includes('zstd')) throw new Error(`layer media type ${mediaType} is zstd-compressed, which this installer cannot read`);
   const raw = createReadStream(layerFile);
   const stream = isGzip(await firstBytes(layerFile)) ? raw.pipe(createGunzip()) : raw;
   raw.on('error', (error) => stream.destroy(error));
   try {
-    const result = await extractFileFromTar(stream, path, dest);
+    const result = await extractFileFromTar(stream, path, dest, { maxFileBytes: MAX_K3S_BYTES, signal });
     if (!result.found && result.foundType) throw new Error(`${path} in the image is a ${result.foundType}, not a regular file`);
     return result.found;
   } finally {
@@ -165,20 +252,27 @@ async function extractFromLayer(layerFile: string, mediaType: string, path: stri
   }
 }
 
+/** `rancher/k3s:v1.36.4-k3s1` or `rancher/k3s@sha256:…`. */
+export function imageReference(repository: string, reference: string): string {
+  return reference.startsWith('sha256:') ? `${repository}@${reference}` : `${repository}:${reference}`;
+}
+
 /**
  * index → linux/<arch> manifest → layers (top layer first, as the top-most copy of a file is the one a container
- * sees) → `path` extracted to `<workDir>/extracted`. Returns that file.
+ * sees) → `path` extracted to `<workDir>/extracted`. Returns that file. Pulled by digest, every step is checked
+ * against a digest that came from the step before, so the whole chain is pinned by the first one.
  */
-export async function pullFileFromImage(http: HttpClient, pull: RegistryPull, log: (line: string) => void): Promise<string> {
+export async function pullFileFromImage(http: HttpClient, pull: RegistryPull, log: (line: string) => void, signal?: AbortSignal): Promise<string> {
   const client = new RegistryClient(http, pull.registry, pull.repository, log);
-  let { doc, contentType } = await client.manifest(pull.tag);
+  const image = imageReference(pull.repository, pull.reference);
+  let { doc, contentType } = await client.manifest(pull.reference);
   if (isIndex(doc, contentType)) {
     const platform = pickPlatform(doc, pull.arch);
-    log(`registry ${pull.registry}: ${pull.repository}:${pull.tag} linux/${pull.arch} is ${platform.digest}`);
+    log(`registry ${pull.registry}: ${image} linux/${pull.arch} is ${platform.digest}`);
     ({ doc, contentType } = await client.manifest(platform.digest));
   }
   if (doc.schemaVersion !== 2 || !Array.isArray(doc.layers)) {
-    throw new Error(`manifest for ${pull.repository}:${pull.tag} is not a schema 2 image manifest`);
+    throw new Error(`manifest for ${image} is not a schema 2 image manifest`);
   }
   const dest = join(pull.workDir, 'extracted');
   for (const [index, layer] of [...doc.layers].reverse().entries()) {
@@ -186,10 +280,10 @@ export async function pullFileFromImage(http: HttpClient, pull: RegistryPull, lo
     log(`registry ${pull.registry}: layer ${layer.digest} (${layer.size ?? '?'} bytes)`);
     try {
       await client.blob(layer, layerFile);
-      if (await extractFromLayer(layerFile, layer.mediaType ?? '', pull.path, dest)) return dest;
+      if (await extractFromLayer(layerFile, layer.mediaType ?? '', pull.path, dest, signal)) return dest;
     } finally {
       await rm(layerFile, { force: true });
     }
   }
-  throw new Error(`no layer of ${pull.repository}:${pull.tag} holds ${pull.path}`);
+  throw new Error(`no layer of ${image} holds ${pull.path}`);
 }

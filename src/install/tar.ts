@@ -2,6 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { MAX_K3S_BYTES, MAX_TAR_HEADER_PAYLOAD_BYTES } from './limits.js';
 
 /**
  * Just enough of a tar reader (POSIX ustar + pax + GNU long names) to pull one file out of an image layer.
@@ -9,6 +10,14 @@ import { createGunzip } from 'node:zlib';
  */
 
 const BLOCK = 512;
+
+/** A layer that is not a readable tar stream, or that breaks a limit: the only error the reader throws. */
+export class TarError extends Error {
+  constructor(message: string) {
+    super(`tar: ${message}`);
+    this.name = 'TarError';
+  }
+}
 
 export type TarEntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'pax' | 'pax-global' | 'gnu-longname' | 'gnu-longlink' | 'other';
 
@@ -28,15 +37,20 @@ function cString(block: Buffer, start: number, length: number): string {
 
 /** Numeric fields are octal text, or base-256 big-endian when the first byte has its high bit set (GNU, > 8 GiB). */
 export function parseTarNumber(field: Buffer): number {
+  let value: number;
   if (field[0] & 0x80) {
-    let value = field[0] & 0x7f;
+    // 0xff starts a negative base-256 number, which no size or mode can be.
+    if (field[0] === 0xff) throw new TarError('negative base-256 numeric field');
+    value = field[0] & 0x7f;
     for (let i = 1; i < field.length; i += 1) value = value * 256 + field[i];
-    return value;
+  } else {
+    const text = field.toString('latin1').replace(/\0.*$/s, '').trim();
+    if (text === '') return 0;
+    if (!/^[0-7]+$/.test(text)) throw new TarError(`bad numeric field ${JSON.stringify(text)}`);
+    value = parseInt(text, 8);
   }
-  const text = field.toString('latin1').replace(/\0.*$/s, '').trim();
-  if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) throw new Error(`tar: bad numeric field ${JSON.stringify(text)}`);
-  return parseInt(text, 8);
+  if (!Number.isSafeInteger(value)) throw new TarError('numeric field beyond 2^53');
+  return value;
 }
 
 const TYPES: Record<string, TarEntryType> = {
@@ -46,12 +60,12 @@ const TYPES: Record<string, TarEntryType> = {
 
 /** Parses one header block; undefined for an all-zero (end-of-archive) block. Checks the header checksum. */
 export function parseTarHeader(block: Buffer): TarHeader | undefined {
-  if (block.length !== BLOCK) throw new Error(`tar: header block of ${block.length} bytes`);
+  if (block.length !== BLOCK) throw new TarError(`header block of ${block.length} bytes`);
   if (block.every((byte) => byte === 0)) return undefined;
   const stored = parseTarNumber(block.subarray(148, 156));
   let sum = 0;
   for (let i = 0; i < BLOCK; i += 1) sum += i >= 148 && i < 156 ? 0x20 : block[i];
-  if (sum !== stored) throw new Error('tar: header checksum mismatch (not a tar stream, or corrupt)');
+  if (sum !== stored) throw new TarError('header checksum mismatch (not a tar stream, or corrupt)');
   let name = cString(block, 0, 100);
   const isUstar = block.subarray(257, 262).toString('latin1') === 'ustar';
   const prefix = isUstar ? cString(block, 345, 155) : '';
@@ -65,21 +79,33 @@ export function parseTarHeader(block: Buffer): TarHeader | undefined {
   };
 }
 
-/** pax extended header records: `<length> <key>=<value>\n`, repeated. */
+/** pax extended header records: `<length> <key>=<value>\n`, repeated; `<length>` counts the whole record. */
 export function parsePaxRecords(data: Buffer): Record<string, string> {
   const records: Record<string, string> = {};
   let offset = 0;
   while (offset < data.length) {
     const space = data.indexOf(0x20, offset);
-    const length = Number(data.subarray(offset, space).toString('latin1'));
-    if (space === -1 || !Number.isInteger(length) || length <= 0) throw new Error('tar: malformed pax header');
-    const record = data.subarray(space + 1, offset + length - 1).toString('utf8');
+    const digits = space === -1 ? '' : data.subarray(offset, space).toString('latin1');
+    const length = Number(digits);
+    const end = offset + length;
+    if (!/^[1-9]\d{0,8}$/.test(digits) || end > data.length || end <= space + 1 || data[end - 1] !== 0x0a) {
+      throw new TarError('malformed pax header');
+    }
+    const record = data.subarray(space + 1, end - 1).toString('utf8');
     const eq = record.indexOf('=');
-    if (eq === -1) throw new Error('tar: malformed pax record');
-    records[record.slice(0, eq)] = record.slice(eq + 1);
-    offset += length;
+    if (eq <= 0) throw new TarError('malformed pax record');
+    // defineProperty, not assignment: a record named __proto__ must stay a plain key.
+    Object.defineProperty(records, record.slice(0, eq), { value: record.slice(eq + 1), enumerable: true, writable: true, configurable: true });
+    offset = end;
   }
   return records;
+}
+
+/** A pax `size` record: decimal digits only, and a safe integer. */
+function paxSize(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value))) throw new TarError(`bad pax size ${JSON.stringify(value.slice(0, 40))}`);
+  return Number(value);
 }
 
 /** `./bin/k3s`, `/bin/k3s` and `bin/k3s` all name the same layer path. */
@@ -93,16 +119,18 @@ class ByteReader {
   private pendingBytes = 0;
   private readonly chunks: AsyncIterator<Buffer>;
 
-  constructor(source: AsyncIterable<Buffer>) {
+  constructor(source: AsyncIterable<Buffer>, private readonly signal?: AbortSignal) {
     this.chunks = source[Symbol.asyncIterator]();
   }
 
   private async fill(count: number): Promise<boolean> {
     while (this.pendingBytes < count) {
+      this.signal?.throwIfAborted();
       const next = await this.chunks.next();
       if (next.done) return false;
-      this.pending.push(next.value);
-      this.pendingBytes += next.value.length;
+      const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value as Uint8Array);
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
     }
     return true;
   }
@@ -111,7 +139,7 @@ class ByteReader {
   async read(count: number): Promise<Buffer | undefined> {
     if (!(await this.fill(count))) {
       if (this.pendingBytes === 0) return undefined;
-      throw new Error('tar: stream ends in the middle of an entry');
+      throw new TarError('stream ends in the middle of an entry');
     }
     const all = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
     const out = all.subarray(0, count);
@@ -125,7 +153,7 @@ class ByteReader {
   async forward(count: number, sink?: WriteStream): Promise<void> {
     let left = count;
     while (left > 0) {
-      if (this.pendingBytes === 0 && !(await this.fill(1))) throw new Error('tar: stream ends in the middle of an entry');
+      if (this.pendingBytes === 0 && !(await this.fill(1))) throw new TarError('stream ends in the middle of an entry');
       const head = this.pending[0];
       const piece = head.subarray(0, Math.min(left, head.length));
       if (piece.length === head.length) this.pending.shift();
@@ -147,12 +175,28 @@ export interface ExtractResult {
   foundType?: TarEntryType;
 }
 
+export interface ExtractLimits {
+  /** The wanted file may be at most this big; a bigger one fails before a byte is written. */
+  maxFileBytes?: number;
+  /** pax and GNU long-name payloads may be at most this big; they are read into memory. */
+  maxHeaderPayloadBytes?: number;
+  signal?: AbortSignal;
+}
+
 /**
  * Scans an uncompressed tar stream for `wantedPath` and writes that regular file's bytes to `destFile`.
- * Later entries of the same path win, as in a tar extraction.
+ * Later entries of the same path win, as in a tar extraction. Memory stays bounded by one chunk plus
+ * `maxHeaderPayloadBytes`; every format problem or broken limit is a TarError.
  */
-export async function extractFileFromTar(source: AsyncIterable<Buffer>, wantedPath: string, destFile: string): Promise<ExtractResult> {
-  const reader = new ByteReader(source);
+export async function extractFileFromTar(
+  source: AsyncIterable<Buffer>,
+  wantedPath: string,
+  destFile: string,
+  limits: ExtractLimits = {},
+): Promise<ExtractResult> {
+  const maxFileBytes = limits.maxFileBytes ?? MAX_K3S_BYTES;
+  const maxPayload = limits.maxHeaderPayloadBytes ?? MAX_TAR_HEADER_PAYLOAD_BYTES;
+  const reader = new ByteReader(source, limits.signal);
   const wanted = normalizeTarPath(wantedPath);
   let result: ExtractResult = { found: false };
   let overrides: { path?: string; size?: number } = {};
@@ -165,16 +209,22 @@ export async function extractFileFromTar(source: AsyncIterable<Buffer>, wantedPa
     const current = overrides;
     overrides = {};
     if (header.type === 'pax' || header.type === 'gnu-longname') {
-      const data = (await reader.read(size + paddingFor(size))) ?? Buffer.alloc(0);
+      if (header.size > maxPayload) {
+        throw new TarError(`a ${header.type} header of ${header.size} bytes, more than the ${maxPayload}-byte limit for such headers`);
+      }
+      const data = (await reader.read(header.size + paddingFor(header.size))) ?? Buffer.alloc(0);
       if (header.type === 'pax') {
-        const records = parsePaxRecords(data.subarray(0, size));
-        overrides = { path: records.path, size: records.size === undefined ? undefined : Number(records.size) };
+        const records = parsePaxRecords(data.subarray(0, header.size));
+        overrides = { path: records.path, size: paxSize(records.size) };
       } else {
-        overrides = { ...current, path: cString(data, 0, size) };
+        overrides = { ...current, path: cString(data, 0, header.size) };
       }
       continue;
     }
     if (name === wanted && header.type === 'file') {
+      if (size > maxFileBytes) {
+        throw new TarError(`${wanted} is ${size} bytes, more than the ${maxFileBytes}-byte limit for this file`);
+      }
       const sink = createWriteStream(destFile, { mode: 0o600 });
       try {
         await reader.forward(size, sink);

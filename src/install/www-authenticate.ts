@@ -4,6 +4,14 @@ export interface Challenge {
   params: Record<string, string>;
 }
 
+/** A WWW-Authenticate header or Bearer challenge this client cannot use. */
+export class ChallengeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChallengeError';
+  }
+}
+
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+/;
 
 /**
@@ -15,7 +23,7 @@ export function parseChallenges(header: string): Challenge[] {
   const challenges: Challenge[] = [];
   let rest = header.trim();
   const fail = (): never => {
-    throw new Error(`unreadable WWW-Authenticate header ${JSON.stringify(header)}`);
+    throw new ChallengeError(`unreadable WWW-Authenticate header ${JSON.stringify(header.slice(0, 200))}`);
   };
   while (rest !== '') {
     const scheme = TOKEN.exec(rest)?.[0] ?? fail();
@@ -38,7 +46,8 @@ export function parseChallenges(header: string): Challenge[] {
         value = /^[^\s,"]+/.exec(rest)?.[0] ?? fail();
         rest = rest.slice(value.length);
       }
-      challenge.params[name.toLowerCase()] = value;
+      // defineProperty, not assignment: a parameter named __proto__ must stay a plain key.
+      Object.defineProperty(challenge.params, name.toLowerCase(), { value, enumerable: true, writable: true, configurable: true });
       rest = rest.trimStart();
       if (rest.startsWith(',')) rest = rest.slice(1).trimStart();
     }
@@ -50,9 +59,15 @@ export function parseChallenges(header: string): Challenge[] {
 /** The token request URL for a Bearer challenge: realm plus service and scope query parameters. */
 export function bearerTokenUrl(challenge: Challenge, fallbackScope: string): string {
   const realm = challenge.params.realm;
-  if (!realm) throw new Error('Bearer challenge without a realm');
-  const url = new URL(realm);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`Bearer realm ${realm} is not an http(s) URL`);
+  if (!realm) throw new ChallengeError('Bearer challenge without a realm');
+  let url: URL;
+  try {
+    url = new URL(realm);
+  } catch {
+    throw new ChallengeError(`Bearer realm ${JSON.stringify(realm.slice(0, 200))} is not a URL`);
+  }
+  // Plain http is refused later, by the HTTP client, unless the host is listed in insecureRegistries.
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ChallengeError(`Bearer realm ${realm.slice(0, 200)} is not an http(s) URL`);
   if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
   url.searchParams.set('scope', challenge.params.scope ?? fallbackScope);
   return url.href;

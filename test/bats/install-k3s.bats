@@ -32,6 +32,8 @@ setup_file() {
   echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == *"channel stable is v1.33.5+k3s1"* ]]
+  [[ "$output" == *"release binary: no pinned digest for k3s v1.33.5+k3s1 linux/amd64; it is verified only against the release's own sha256sum-amd64.txt (set the option sha256 to pin it)"* ]]
+  [[ "$output" == *"matches only its source's own checksum; not run before it is installed"* ]]
   [[ "$output" == *"proxied requests with NO_PROXY=127.0.0.1: 0"* ]]
   [[ "$output" == *"version: k3s version v1.33.5+k3s1 (double)"* ]]
   [[ "$output" == *"record: v1.33.5+k3s1 GitHub release https://127.0.0.1:8443/"* ]]
@@ -137,16 +139,19 @@ setup_file() {
 }
 
 @test "binaryPath, air-gapped: installs with no server at all; stable falls back to the pinned release with a warning; a second run is a no-op" {
+  # The pinned release's digest is in the feature's table, so the double installs in its place only when the
+  # option sha256 names it; the double reports another version, which is a warning for a binaryPath.
   run install_scenario '
     cp "$FIXTURES_BIN/k3s-double" "$W/k3s-airgap"
-    VERSION_SETTING=stable write_install_config "\"binaryPath\": \"$W/k3s-airgap\""
+    VERSION_SETTING=stable write_install_config "\"binaryPath\": \"$W/k3s-airgap\", \"sha256\": \"$(sha256sum "$W/k3s-airgap" | cut -d" " -f1)\""
     install_k3s
     cmp /usr/local/bin/k3s "$W/k3s-airgap" && echo "same bytes as binaryPath"
     echo "second run:"
     install_k3s 2>&1 | grep -E "already|installed"'
   echo "$output"
   [ "$status" -eq 0 ]
-  [[ "$output" == *"warning: cannot resolve channel stable"*"using the pinned v1.33.5+k3s1"* ]]
+  [[ "$output" == *"warning: cannot resolve channel stable"*"using the pinned v1.36.4+k3s1"* ]]
+  [[ "$output" == *"warning: binaryPath "*" reports v1.33.5+k3s1, not the configured version v1.36.4+k3s1; installing it because binaryPath is your own choice"* ]]
   [[ "$output" == *"installed /usr/local/bin/k3s from binaryPath"* ]]
   [[ "$output" == *"same bytes as binaryPath"* ]]
   [[ "$output" == *"second run:"*"already has the sha256"* ]]

@@ -1,18 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createReadStream, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { ConfigError } from '../../src/config.js';
+import { ConfigError, DEFAULT_CONFIG } from '../../src/config.js';
 import { checkDigest, expectedSha256From, sha256FromDigest, sha256Hex, sha256OfFile } from '../../src/install/digest.js';
 import { releaseAssetFor } from '../../src/install/github.js';
-import { archOf } from '../../src/install/install-k3s.js';
-import { imageTagFor, pickPlatform, registryEndpoint } from '../../src/install/oci.js';
-import { extractFileFromTar, normalizeTarPath, parsePaxRecords, parseTarHeader, parseTarNumber } from '../../src/install/tar.js';
+import { BodyTooLargeError, HttpClient, InsecureUrlError, isInsecureAllowed } from '../../src/install/http.js';
+import { archOf, checkElf, pinsFor } from '../../src/install/install-k3s.js';
+import { KNOWN_RELEASES } from '../../src/install/known-digests.js';
+import { RegistryClient, imageTagFor, pickPlatform, registryEndpoint } from '../../src/install/oci.js';
+import { TarError, extractFileFromTar, normalizeTarPath, parsePaxRecords, parseTarHeader, parseTarNumber } from '../../src/install/tar.js';
 import { configFromOptionEnv, optionEnvName, writeConfigFile } from '../../src/install/write-config.js';
 import { bearerTokenUrl, parseChallenges } from '../../src/install/www-authenticate.js';
+import { REPO } from './helpers/repo.js';
+import { padding, paxRecord, tarHeader } from './helpers/tarWriter.js';
 import { tempDir } from './helpers/tempDir.js';
 
 function scratch(): string {
@@ -223,4 +229,209 @@ test('write-config: the file is written whole through a rename', async () => {
   await writeConfigFile(file, { mode: 'auto' });
   assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { mode: 'auto' });
   assert.deepEqual(execFileSync('find', [join(dir, 'etc'), '-type', 'f']).toString().trim().split('\n'), [file]);
+});
+
+// ---- limits, pins and trust (issue 8) ----
+
+/** Runs `body` (an ES module body with `extractFileFromTar`, `tarHeader` and `dest` in scope) in a fresh Node process and returns its JSON line. */
+function inChildProcess(body: string): { outcome: string; ms: number; maxRssMiB: number; destBytes: number } {
+  const dir = scratch();
+  const script = join(dir, 'bomb.mts');
+  writeFileSync(script, `
+    import { statSync } from 'node:fs';
+    import { extractFileFromTar } from '${REPO}/src/install/tar.ts';
+    import { tarHeader } from '${REPO}/test/unit/helpers/tarWriter.ts';
+    const dest = ${JSON.stringify(join(dir, 'out'))};
+    const start = Date.now();
+    let outcome = 'extracted';
+    try { ${body} } catch (error) { outcome = error.name + ': ' + error.message; }
+    let destBytes = -1;
+    try { destBytes = statSync(dest).size; } catch {}
+    console.log(JSON.stringify({ outcome, ms: Date.now() - start, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), destBytes }));
+  `);
+  const out = execFileSync(process.execPath, ['--import', 'tsx', script], { timeout: 60_000, encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop() ?? '{}');
+}
+
+/** A tar stream: one header claiming `claimed` bytes, then zeros produced on demand (never held in memory). */
+const ZERO_SOURCE = `
+  async function* claims(header, claimed) {
+    yield header;
+    const zeros = Buffer.alloc(1 << 16);
+    for (let sent = 0; sent < claimed + 1024; sent += zeros.length) yield zeros;
+  }`;
+
+test('tar bomb: a pax header claiming 1 GiB fails at once with bounded memory, reading none of it', () => {
+  const baseline = inChildProcess(`await Promise.resolve();`);
+  const result = inChildProcess(`${ZERO_SOURCE}
+    await extractFileFromTar(claims(tarHeader({ name: 'PaxHeader', type: 'x', size: 1 << 30 }), 1 << 30), 'bin/k3s', dest);`);
+  console.log(`pax bomb: ${JSON.stringify(result)}; baseline RSS ${baseline.maxRssMiB} MiB`);
+  assert.match(result.outcome, /^TarError: tar: a pax header of 1073741824 bytes, more than the 1048576-byte limit for such headers$/);
+  assert.ok(result.ms < 1000, `failed after ${result.ms} ms`);
+  assert.ok(result.maxRssMiB < baseline.maxRssMiB + 40, `max RSS ${result.maxRssMiB} MiB against a baseline of ${baseline.maxRssMiB} MiB`);
+});
+
+test('tar bomb: a GNU long name claiming 1 GiB fails the same way', () => {
+  const result = inChildProcess(`${ZERO_SOURCE}
+    await extractFileFromTar(claims(tarHeader({ name: '././@LongLink', type: 'L', size: 1 << 30 }), 1 << 30), 'bin/k3s', dest);`);
+  assert.match(result.outcome, /^TarError: tar: a gnu-longname header of 1073741824 bytes, more than the 1048576-byte limit/);
+  assert.ok(result.ms < 1000, `failed after ${result.ms} ms`);
+});
+
+test('tar bomb: a 3 GiB bin/k3s fails before a byte is written; a bin/k3s just under the cap is written', () => {
+  const result = inChildProcess(`${ZERO_SOURCE}
+    await extractFileFromTar(claims(tarHeader({ name: 'bin/k3s', type: '0', size: 3 * 2 ** 30 }), 3 * 2 ** 30), 'bin/k3s', dest);`);
+  console.log(`member bomb: ${JSON.stringify(result)}`);
+  assert.match(result.outcome, /^TarError: tar: bin\/k3s is 3221225472 bytes, more than the 536870912-byte limit for this file$/);
+  assert.equal(result.destBytes, -1, 'no output file was created');
+  assert.ok(result.ms < 1000, `failed after ${result.ms} ms`);
+  const small = inChildProcess(`${ZERO_SOURCE}
+    const source = claims(tarHeader({ name: 'bin/k3s', type: '0', size: 5000 }), 5000 - 1024 + 512);
+    await extractFileFromTar(source, 'bin/k3s', dest, { maxFileBytes: 5000 });`);
+  assert.equal(small.destBytes, 5000);
+});
+
+test('tar: a pax size that is not a plain decimal is a TarError', async () => {
+  const pax = Buffer.from(paxRecord('size', '1e9'));
+  const archive = Buffer.concat([tarHeader({ name: 'p', type: 'x', size: pax.length }), pax, padding(pax.length), Buffer.alloc(1024)]);
+  await assert.rejects(extractFileFromTar(Readable.from([archive]), 'bin/k3s', join(scratch(), 'out')), TarError);
+});
+
+/** A one-shot registry on loopback over plain http (allowed for its host), serving `routes` by path. */
+async function withRegistry(routes: Record<string, Buffer>, run: (host: string, served: string[]) => Promise<void>): Promise<void> {
+  const served: string[] = [];
+  const server = createServer((req, res) => {
+    served.push(req.url ?? '');
+    const body = routes[req.url ?? ''];
+    if (!body) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-length': body.length });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    await run(host, served);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+function quietClient(insecureHosts: string[], signal?: AbortSignal): HttpClient {
+  return new HttpClient({ attempts: 1, firstDelayMs: 1, deadline: Date.now() + 30_000 }, () => undefined, { insecureHosts, signal });
+}
+
+test('OCI: a blob larger than its descriptor declares stops at the declared size, whatever its digest', async () => {
+  const big = Buffer.alloc(8 * 1024 * 1024, 1);
+  const digest = `sha256:${sha256Hex(big)}`;
+  await withRegistry({ [`/v2/rancher/k3s/blobs/${digest}`]: big }, async (host) => {
+    const http = quietClient([host]);
+    try {
+      const file = join(scratch(), 'blob');
+      await assert.rejects(
+        new RegistryClient(http, host, 'rancher/k3s', () => undefined).blob({ digest, size: 1000 }, file),
+        (error: unknown) => error instanceof BodyTooLargeError && /sent more than 1000 bytes, the limit for blob sha256:[0-9a-f]{64} \(its descriptor declares 1000 bytes\)/.test(error.message),
+      );
+      assert.ok(statSync(file).size <= 1000, `wrote ${statSync(file).size} bytes`);
+    } finally {
+      await http.close();
+    }
+  });
+});
+
+test('OCI: a descriptor declaring more than a k3s layer can be is refused before the download', async () => {
+  const http = quietClient([]);
+  try {
+    await assert.rejects(
+      new RegistryClient(http, 'registry.invalid', 'rancher/k3s', () => undefined).blob({ digest: `sha256:${'0'.repeat(64)}`, size: 2 ** 40 }, join(scratch(), 'blob')),
+      /declares 1099511627776 bytes, more than the 1073741824-byte limit for a k3s image layer/,
+    );
+  } finally {
+    await http.close();
+  }
+});
+
+test('http: plain http is refused unless its host is listed, and then nothing reaches the server', async () => {
+  await withRegistry({ '/doc': Buffer.from('hello') }, async (host, served) => {
+    const refusing = quietClient(['other.example']);
+    try {
+      await assert.rejects(refusing.getText(`http://${host}/doc`), (error: unknown) =>
+        error instanceof InsecureUrlError && error.message.includes(`refusing plain http http://${host}/doc: only https is used unless the host is listed in the insecureRegistries option`));
+      assert.deepEqual(served, []);
+    } finally {
+      await refusing.close();
+    }
+    const allowing = quietClient([host]);
+    try {
+      assert.equal(await allowing.getText(`http://${host}/doc`), 'hello');
+    } finally {
+      await allowing.close();
+    }
+    assert.equal(isInsecureAllowed(new URL(`http://${host}/x`), ['127.0.0.1']), true, 'a host without a port allows every port');
+    assert.equal(isInsecureAllowed(new URL('http://127.0.0.1:81/x'), ['127.0.0.1:80']), false);
+  });
+});
+
+test('http: documents are size-capped, and an aborted signal ends a request with its reason', async () => {
+  await withRegistry({ '/big': Buffer.alloc(5 * 1024 * 1024, 0x41) }, async (host) => {
+    const http = quietClient([host]);
+    try {
+      await assert.rejects(http.getText(`http://${host}/big`), BodyTooLargeError);
+    } finally {
+      await http.close();
+    }
+    const controller = new AbortController();
+    const reason = new Error('the install was interrupted');
+    controller.abort(reason);
+    const aborted = quietClient([host], controller.signal);
+    try {
+      await assert.rejects(aborted.getText(`http://${host}/big`), (error: unknown) => error === reason);
+    } finally {
+      await aborted.close();
+    }
+  });
+});
+
+test('pins: the table and the options decide, per version and arch, never the mirror', () => {
+  const none = { sha256: '', imageDigest: '' };
+  assert.deepEqual(pinsFor(none, 'v1.36.4+k3s1', 'amd64'), {
+    binary: { sha256: '835873f37245fc615f547a2fe2af9402a347875f13fa64a1f136de644955ea3f', origin: "the feature's pinned digest for k3s v1.36.4+k3s1 linux/amd64" },
+    image: { digest: 'sha256:edad48e12bf81c3a09ac1c05c0c0ffaaa22145980b989d6fae84543a76b83657', origin: "the feature's pinned image index digest for k3s v1.36.4+k3s1" },
+  });
+  assert.equal(pinsFor(none, 'v1.36.4+k3s1', 'arm64').binary?.sha256, 'c920706346d5ad4e5cd3c7bf1bb09ce71ebe07fec829e513e40f1caf98aed8bb');
+  assert.deepEqual(pinsFor(none, 'v1.36.5+k3s1', 'arm64'), {}, 'a missing value pins nothing');
+  assert.deepEqual(pinsFor(none, 'v1.37.0+k3s1', 'amd64').image, undefined, 'a conflicting value pins nothing');
+  assert.deepEqual(pinsFor(none, 'v1.33.5+k3s1', 'amd64'), {});
+  assert.deepEqual(pinsFor(none, 'constructor', 'amd64'), {}, 'only the table\'s own keys count');
+  const mine = { sha256: 'a'.repeat(64), imageDigest: `sha256:${'b'.repeat(64)}` };
+  assert.deepEqual(pinsFor(mine, 'v1.36.4+k3s1', 'amd64'), {
+    binary: { sha256: 'a'.repeat(64), origin: 'option sha256 for k3s v1.36.4+k3s1 linux/amd64' },
+    image: { digest: `sha256:${'b'.repeat(64)}`, origin: 'option imageDigest for k3s v1.36.4+k3s1' },
+  });
+  assert.ok(pinsFor(DEFAULT_CONFIG, DEFAULT_CONFIG.version, 'amd64').binary, 'the default version is pinned for amd64');
+  assert.ok(pinsFor(DEFAULT_CONFIG, DEFAULT_CONFIG.version, 'arm64').binary, 'the default version is pinned for arm64');
+  assert.ok(pinsFor(DEFAULT_CONFIG, DEFAULT_CONFIG.version, 'amd64').image, 'the default version\'s image is pinned');
+});
+
+test('pins: every value in the table is well formed and names its source', () => {
+  for (const [version, release] of Object.entries(KNOWN_RELEASES)) {
+    assert.match(version, /^v\d+\.\d+\.\d+\+k3s\d+$/);
+    for (const pin of Object.values(release.binary)) {
+      assert.match(pin.value, /^[0-9a-f]{64}$/, version);
+      assert.ok(pin.source.length > 10, version);
+    }
+    if (release.imageIndex) assert.match(release.imageIndex.value, /^sha256:[0-9a-f]{64}$/, version);
+  }
+});
+
+test('ELF check: the right architecture passes; another architecture, a script or an HTML page does not, and none of them runs', async () => {
+  const dir = scratch();
+  const marker = join(dir, 'ran');
+  writeFileSync(join(dir, 'script'), `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o755 });
+  writeFileSync(join(dir, 'page'), '<html>403 Forbidden</html>');
+  await checkElf(process.execPath, process.arch === 'arm64' ? 'arm64' : 'amd64');
+  await assert.rejects(checkElf(process.execPath, process.arch === 'arm64' ? 'amd64' : 'arm64'), /not a 64-bit ELF executable for/);
+  await assert.rejects(checkElf(join(dir, 'script'), 'amd64'), /not a 64-bit ELF executable for amd64 \(it starts with "#!\/bin\/s"\)/);
+  await assert.rejects(checkElf(join(dir, 'page'), 'amd64'), /it starts with "<html>40"/);
+  assert.equal(existsSync(marker), false);
 });
