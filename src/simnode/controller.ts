@@ -59,11 +59,26 @@ function statusOf(error: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
+/** The API server's message in a failed call's body (a Status object, as text or parsed), if there is one. */
+function statusMessage(body: unknown): string | undefined {
+  let parsed = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return body.trim() || undefined;
+    }
+  }
+  const message = (parsed as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' ? message : undefined;
+}
+
 function describe(error: unknown): string {
   const status = statusOf(error);
-  const body = (error as { body?: unknown } | undefined)?.body;
-  const message = typeof body === 'string' && body ? (JSON.parse(body) as { message?: string }).message : undefined;
-  if (status !== undefined) return `HTTP ${status}${message ? `: ${message}` : ''}`;
+  if (status !== undefined) {
+    const message = statusMessage((error as { body?: unknown }).body);
+    return `HTTP ${status}${message ? `: ${message}` : ''}`;
+  }
   return error instanceof Error ? error.message : String(error);
 }
 
