@@ -1,30 +1,31 @@
 /**
- * `down`: stop the k3s this tool started, and nothing else. SIGTERM goes to the supervisor named by
- * OUR pidfile (checked to be our binary with our pidfile), which stops k3s; what is left of its
- * session after the grace period gets SIGKILL. In agent modes the leftovers k3s does not clean up
- * itself are removed as k3s-killall.sh does. Idempotent: nothing running is success.
+ * `down`: stop the k3s this tool started, and nothing else. SIGTERM goes to the supervisor status.json records,
+ * once its pid, start time, boot and executable are checked to still be ours, and it stops k3s; what is left of
+ * its session after the grace period gets SIGKILL. In agent modes the leftovers k3s does not clean up itself are
+ * removed as k3s-killall.sh does. status.json goes too: a stale one must not name a pid for the next `down`.
+ * Idempotent: nothing running is success.
  */
 import { rmSync } from 'node:fs';
 import type { CommandContext } from '../context.js';
 import { cleanUpAgentLeftovers } from '../instance/agentCleanup.js';
 import { isRoot } from '../instance/root.js';
-import { clearInstanceFiles, liveSupervisorPid, readInstanceRecord } from '../instance/state.js';
-import { orphanedSessionId, stopInstance } from '../instance/stop.js';
+import { clearInstanceFiles, findOurInstance, readInstanceRecord } from '../instance/state.js';
+import { stopInstance } from '../instance/stop.js';
 import { isAgentMode } from '../steps/wait.js';
 
 export async function run(ctx: CommandContext): Promise<number> {
   const { paths } = ctx;
-  const supervisorPid = liveSupervisorPid(paths);
-  const sessionId = supervisorPid ?? orphanedSessionId(paths);
-  if (sessionId === undefined) {
+  const instance = findOurInstance(paths);
+  if (instance === undefined) {
     if (isRoot()) {
-      // A crash loop's status file would keep `status` reporting it after an explicit down.
+      // A crash loop's (or a previous boot's) status file would keep `status` reporting it after an explicit down.
       clearInstanceFiles(paths);
       rmSync(paths.statusFile, { force: true });
     }
     process.stdout.write('k3s-sandbox: not running\n');
     return 0;
   }
+  const sessionId = instance.sessionId;
   if (!isRoot()) {
     process.stderr.write(`k3s-sandbox: k3s runs as root (supervisor ${sessionId}); run \`sudo k3s-sandbox down\`\n`);
     return 1;
@@ -38,6 +39,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (record && isAgentMode(record)) {
     await ctx.status.step('clean up agent leftovers', () => cleanUpAgentLeftovers(record.dataDir, (line) => ctx.status.info(line)));
   }
+  rmSync(paths.statusFile, { force: true });
   process.stdout.write(`k3s-sandbox: stopped (supervisor ${sessionId}${outcome.killed ? ', forced with SIGKILL' : ''})\n`);
   return 0;
 }

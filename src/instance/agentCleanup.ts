@@ -6,46 +6,53 @@
  * one part is reported and does not stop the others.
  */
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { basename } from 'node:path';
 import { execa } from 'execa';
-import { commandLine } from './processes.js';
+import { executableOf, isOurExecutable, ourExecutables } from './identity.js';
+import { processTable, signalIfStillRunning, type SeenProcess } from './processes.js';
 
 const LINKS = ['cni0', 'flannel.1', 'flannel-v6.1', 'kube-ipvs0', 'flannel-wg', 'flannel-wg-v6'];
 const MOUNT_ROOTS = ['/run/k3s', '/var/lib/kubelet/pods', '/var/lib/kubelet/plugins', '/run/netns/cni-'];
 const RULE_PATTERN = /KUBE-|CNI-|flannel/;
 
-function parentOf(pid: number): number | undefined {
+/** The real and effective uid of a live process, from /proc/<pid>/status; undefined once it is gone. */
+function uidsOf(pid: number): number[] | undefined {
   try {
-    const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(raw.slice(raw.lastIndexOf(')') + 2).split(' ')[1]);
+    const match = /^Uid:\s+(\d+)\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? [Number(match[1]), Number(match[2])] : undefined;
   } catch {
     return undefined;
   }
 }
 
-function allPids(): number[] {
-  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number);
-}
-
-/** Shims whose binary lives under `<dataDir>/data/`, plus every descendant. */
-export function shimProcessTree(dataDir: string): number[] {
-  const pids = allPids();
-  const prefix = `${dataDir.replace(/\/$/, '')}/data/`;
-  const shims = pids.filter((pid) => {
-    const argv0 = commandLine(pid)?.[0] ?? '';
-    return argv0.startsWith(prefix) && argv0.includes('containerd-shim');
-  });
-  const tree = new Set(shims);
+/**
+ * containerd shims of our k3s, plus every descendant (the containers). A shim is ours when it runs as us (root) and
+ * its executable (not just its argv, which anyone can set) is a containerd-shim that k3s extracted under
+ * `<dataDir>/data/`: only root can start a root process, and root starts that file only through our k3s. Shims
+ * outlive k3s on purpose, possibly across several of our supervisors, so no start-time bound applies to them; a
+ * descendant must have started after its shim, as anything the shim started or reaped did.
+ */
+export function shimProcessTree(dataDir: string): SeenProcess[] {
+  const table = processTable();
+  const extracted = ourExecutables([], [dataDir]);
+  const us = process.geteuid?.();
+  const tree = new Map<number, SeenProcess>();
+  for (const entry of table) {
+    const exe = executableOf(entry.pid);
+    if (exe === undefined || !isOurExecutable(exe, extracted) || !basename(exe).startsWith('containerd-shim')) continue;
+    if (uidsOf(entry.pid)?.every((uid) => uid === us)) tree.set(entry.pid, { pid: entry.pid, startTime: entry.startTime });
+  }
   for (let grew = true; grew; ) {
     grew = false;
-    for (const pid of pids) {
-      const parent = parentOf(pid);
-      if (!tree.has(pid) && parent !== undefined && tree.has(parent)) {
-        tree.add(pid);
+    for (const entry of table) {
+      const parent = tree.get(entry.ppid);
+      if (!tree.has(entry.pid) && parent !== undefined && entry.startTime >= parent.startTime) {
+        tree.set(entry.pid, { pid: entry.pid, startTime: entry.startTime });
         grew = true;
       }
     }
   }
-  return [...tree];
+  return [...tree.values()];
 }
 
 /** Mount points under the k3s/kubelet roots, deepest first, from /proc/self/mounts text. */
@@ -77,13 +84,7 @@ async function cleanRules(save: string, restore: string, report: (line: string) 
 
 export async function cleanUpAgentLeftovers(dataDir: string, report: (line: string) => void): Promise<void> {
   const shims = shimProcessTree(dataDir);
-  for (const pid of shims) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
+  for (const shim of shims) signalIfStillRunning(shim, 'SIGKILL');
   if (shims.length > 0) report(`killed ${shims.length} containerd-shim processes and their containers`);
 
   let mounts: string[] = [];

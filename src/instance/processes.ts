@@ -1,9 +1,10 @@
 /**
- * Process facts read from /proc. `down` and `launch` only signal a pid after these checks say the
- * process is ours, so a reused pid never gets a signal meant for our supervisor.
+ * Process facts read from /proc. `down` and `up` only signal a process after these checks say it is ours: the
+ * process recorded in status.json (same pid, start time and boot, see identity.ts) running one of our executables,
+ * or a member of that process's session started after it and running one of our executables.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { basename } from 'node:path';
+import { executableOf, isOurExecutable, isRecordedProcess, readProcStat, type OurExecutables, type RecordedProcess } from './identity.js';
 
 export function isAlive(pid: number): boolean {
   try {
@@ -26,44 +27,69 @@ export function commandLine(pid: number): string[] | undefined {
   }
 }
 
-/** Fields of /proc/<pid>/stat after the command name, which may itself contain spaces and parens. */
-function statFields(pid: number): string[] | undefined {
-  try {
-    const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return raw.slice(raw.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
+/** A process at the moment we looked: with its start time, a later process that gets the same pid is told apart. */
+export interface SeenProcess {
+  pid: number;
+  startTime: number;
 }
 
-/** Whether the pid is a zombie (exited, not yet reaped): it no longer runs anything. */
-export function isZombie(pid: number): boolean {
-  return statFields(pid)?.[0] === 'Z';
+function livePids(): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number);
 }
 
-export function sessionOf(pid: number): number | undefined {
-  const fields = statFields(pid);
-  return fields ? Number(fields[3]) : undefined;
+/** Whether this is the very process we saw: same start time, and not a zombie. */
+export function isStillRunning(seen: SeenProcess): boolean {
+  const stat = readProcStat(seen.pid);
+  return stat !== undefined && stat.startTime === seen.startTime && stat.state !== 'Z';
 }
 
-/** Every live pid whose session id is `sid`: the supervisor setsid()s, so these are all the processes it started. */
-export function sessionMembers(sid: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    if (sessionOf(pid) === sid && !isZombie(pid)) members.push(pid);
+/**
+ * Whether the recorded process still runs, in the recorded boot, one of our executables. Only root signals our
+ * processes, and only root can read their executables; a caller that is not root (`status`, a non-root `up` adopting
+ * the root instance) judges by pid, start time and boot alone.
+ */
+export function isOurProcess(recorded: RecordedProcess, executables: OurExecutables, bootId: string | undefined): boolean {
+  if (!isRecordedProcess(recorded, readProcStat(recorded.pid), bootId)) return false;
+  const exe = executableOf(recorded.pid);
+  if (exe === undefined) return process.getuid?.() !== 0;
+  return isOurExecutable(exe, executables);
+}
+
+/**
+ * The live members of session `sessionId` that started no earlier than its leader (`notBefore`, in this boot) and run
+ * one of our executables. The caller has checked that the session is ours: while any member is alive the kernel
+ * does not hand out its id as a new pid, so the session cannot have been replaced underneath us.
+ */
+export function ourSessionMembers(sessionId: number, notBefore: number, executables: OurExecutables): SeenProcess[] {
+  const members: SeenProcess[] = [];
+  for (const pid of livePids()) {
+    const stat = readProcStat(pid);
+    if (!stat || stat.session !== sessionId || stat.state === 'Z' || stat.startTime < notBefore) continue;
+    if (isOurExecutable(executableOf(pid), executables)) members.push({ pid, startTime: stat.startTime });
   }
   return members;
 }
 
-/** The supervisor we started for this state dir: its argv names our binary and our pidfile. */
-export function isOurSupervisor(pid: number, pidFile: string): boolean {
-  const argv = commandLine(pid);
-  if (!argv || isZombie(pid)) return false;
-  if (basename(argv[0]) !== 'k3s-sandbox-supervise') return false;
-  const at = argv.indexOf('--pidfile');
-  return at >= 0 && argv[at + 1] === pidFile;
+/** Every live process with its parent, for walking a process tree. */
+export function processTable(): { pid: number; ppid: number; startTime: number }[] {
+  const table: { pid: number; ppid: number; startTime: number }[] = [];
+  for (const pid of livePids()) {
+    const stat = readProcStat(pid);
+    if (stat && stat.state !== 'Z') table.push({ pid, ppid: stat.ppid, startTime: stat.startTime });
+  }
+  return table;
+}
+
+/** Sends `name` to the process we saw, unless it has exited (its pid may already name another process). */
+export function signalIfStillRunning(seen: SeenProcess, name: NodeJS.Signals): void {
+  if (!isStillRunning(seen)) return;
+  try {
+    process.kill(seen.pid, name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
 }
 
 /** Short description of a process for messages: `1234 (nc -l 6443)`. */
@@ -77,11 +103,11 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Waits until none of `pids` is alive (zombies count as gone); true if they all went within the time. */
-export async function waitForExit(pids: number[], timeoutMs: number, pollMs = 50): Promise<boolean> {
+/** Waits until none of `processes` runs (zombies and reused pids count as gone); true if they all went in time. */
+export async function waitForExit(processes: SeenProcess[], timeoutMs: number, pollMs = 50): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (pids.every((pid) => !isAlive(pid) || isZombie(pid))) return true;
+    if (!processes.some(isStillRunning)) return true;
     if (Date.now() >= deadline) return false;
     await sleep(pollMs);
   }

@@ -11,7 +11,8 @@ import type { Mode, Remedy } from '../context.js';
 import type { Paths } from '../paths.js';
 import { replaceFile } from '../files.js';
 import { identityCacheFile } from '../kube/health.js';
-import { isAlive, isOurSupervisor } from './processes.js';
+import { currentBootId, ourExecutables, readProcStat, type OurExecutables, type RecordedProcess } from './identity.js';
+import { isOurProcess } from './processes.js';
 
 export type SupervisorState = 'starting' | 'running' | 'backoff' | 'crashloop' | 'stopping' | 'stopped';
 
@@ -19,7 +20,12 @@ export type SupervisorState = 'starting' | 'running' | 'backoff' | 'crashloop' |
 export interface SupervisorStatus {
   state: SupervisorState;
   supervisorPid: number;
+  /** With bootId, tells our supervisor from a later process with its pid (identity.ts); absent from older files. */
+  supervisorStartTime?: number;
+  bootId?: string;
   childPid: number | null;
+  /** The child's start time, null when unknown. */
+  childStartTime?: number | null;
   starts: number;
   crashes: number;
   backoffMs?: number;
@@ -101,11 +107,49 @@ export function readPidFile(paths: Paths): number | undefined {
   }
 }
 
-/** The pid of our live supervisor, or undefined when there is none (no pidfile, dead, or the pid was reused). */
+/** Our instance as status.json records it, checked against /proc just now. */
+export interface OurInstance {
+  /** The supervisor's pid, which is also the id of the session holding everything it started (it setsid()s). */
+  sessionId: number;
+  supervisor: RecordedProcess;
+  /** Whether the recorded supervisor itself still runs. */
+  supervisorAlive: boolean;
+  /** The recorded child (k3s, or the interceptor running it), when it still runs in the supervisor's session. */
+  childPid?: number;
+  /** What our processes may run: any process we signal must run one of these. */
+  executables: OurExecutables;
+}
+
+/** A positive integer: a pid or a start time as status.json holds them. */
+const isTick = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) > 0;
+
+/**
+ * The instance status.json describes, if its supervisor or its child still runs: same pid, start time and boot as
+ * recorded, running our executables. A status file without that record, from another boot, or naming processes that
+ * have since exited (their pids may now be anyone's) yields undefined: nothing there is ours to signal.
+ */
+export function findOurInstance(paths: Paths): OurInstance | undefined {
+  const status = readSupervisorStatus(paths);
+  if (!status || !isTick(status.supervisorPid) || !isTick(status.supervisorStartTime) || typeof status.bootId !== 'string') return undefined;
+  const bootId = currentBootId();
+  const record = readInstanceRecord(paths);
+  const dataDirs = [paths.dataDir, ...(typeof record?.dataDir === 'string' ? [record.dataDir] : [])];
+  const executables = ourExecutables([paths.supervise, paths.intercept, paths.k3s], dataDirs);
+  const supervisor = { pid: status.supervisorPid, startTime: status.supervisorStartTime, bootId: status.bootId };
+  const supervisorAlive = isOurProcess(supervisor, executables, bootId);
+  let childPid: number | undefined;
+  if (isTick(status.childPid) && isTick(status.childStartTime)) {
+    const child = { pid: status.childPid, startTime: status.childStartTime, bootId: status.bootId };
+    if (isOurProcess(child, executables, bootId) && readProcStat(child.pid)?.session === supervisor.pid) childPid = child.pid;
+  }
+  if (!supervisorAlive && childPid === undefined) return undefined;
+  return { sessionId: supervisor.pid, supervisor, supervisorAlive, childPid, executables };
+}
+
+/** The pid of our live supervisor, or undefined when there is none (no record, exited, or the pid was reused). */
 export function liveSupervisorPid(paths: Paths): number | undefined {
-  const pid = readPidFile(paths);
-  if (pid === undefined || !isAlive(pid)) return undefined;
-  return isOurSupervisor(pid, paths.supervisorPidFile) ? pid : undefined;
+  const instance = findOurInstance(paths);
+  return instance?.supervisorAlive ? instance.sessionId : undefined;
 }
 
 /** Removes what a dead instance left behind; the log stays for `logs`. */
