@@ -8,6 +8,10 @@ import { isExecutable } from './files.js';
 export interface Paths {
   /** `/run/k3s-sandbox` or `$K3S_SANDBOX_STATE_DIR`: lock, supervisor pidfile, status.json, admin kubeconfig. */
   stateDir: string;
+  /**
+   * `<stateDir>/locks/up.lock`, mode 600 in a directory only root may enter (mode 700): flock(2) locks a read-only
+   * descriptor too, so a lock file anyone can open is one anyone can hold to block every `up`.
+   */
   lockFile: string;
   supervisorPidFile: string;
   statusFile: string;
@@ -62,7 +66,7 @@ export function resolvePaths(config: Pick<Config, 'dataDir'>, env: NodeJS.Proces
   const binDir = env.K3S_SANDBOX_BIN_DIR || join(bundleDir, 'bin');
   return {
     stateDir,
-    lockFile: join(stateDir, 'lock'),
+    lockFile: join(stateDir, 'locks', 'up.lock'),
     supervisorPidFile: join(stateDir, 'supervisor.pid'),
     statusFile: join(stateDir, 'status.json'),
     adminKubeconfig: join(stateDir, 'k3s.yaml'),

@@ -1,13 +1,61 @@
 /**
- * The single-instance lock: flock(2) on `<state>/lock`, taken by flock(1) from util-linux because
+ * The single-instance lock: flock(2) on `<state>/locks/up.lock`, taken by flock(1) from util-linux because
  * Node has no flock. The child locks a descriptor it inherits from us; flock locks belong to the open
  * file description, so the lock stays ours after the child exits and the kernel drops it when this
  * process closes the file or dies. A crashed `up` can therefore never leave a stale lock behind.
  * Node opens every other file close-on-exec, so the detached supervisor does not inherit it.
+ *
+ * flock(2) grants an exclusive lock on a read-only descriptor, so whoever can open the lock file can hold it and
+ * block every `up`: the file is 0600 in a directory only its owner (root; only root takes this lock) may enter.
  */
-import { closeSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { isNotFound } from '../files.js';
+
+const errnoOf = (error: unknown): string | undefined => (error as NodeJS.ErrnoException).code;
+/** The sticky bit: in such a directory (/tmp) others may add entries but not rename or remove ours. */
+const STICKY = 0o1000;
+
+/**
+ * Makes `dir` a directory only we may enter: created 0700 when missing; a group- or world-accessible one of ours is
+ * repaired to 0700. One that is not ours, or a symbolic link, is refused, as is a parent others may rename it in.
+ */
+export function preparePrivateDir(dir: string): void {
+  const us = process.geteuid?.() ?? 0;
+  const parent = lstatSync(dirname(dir));
+  if ((parent.uid !== us && parent.uid !== 0) || ((parent.mode & 0o022) !== 0 && (parent.mode & STICKY) === 0)) {
+    throw new Error(`${dirname(dir)} can be changed by users other than uid ${us}, so the lock beneath it cannot be trusted: make it owned by root and not group- or world-writable`);
+  }
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if (errnoOf(error) !== 'EEXIST') throw error;
+  }
+  const stat = lstatSync(dir);
+  if (!stat.isDirectory()) throw new Error(`${dir} must be a directory, and it is a ${stat.isSymbolicLink() ? 'symbolic link' : 'file'}: remove it`);
+  if (stat.uid !== us) throw new Error(`${dir} belongs to uid ${stat.uid}, not to uid ${us}: remove it, and \`up\` creates it again`);
+  if ((stat.mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
+}
+
+/** Opens the lock file: created 0600, never through a symbolic link, and only a regular file of ours. */
+function openLockFile(lockFile: string): number {
+  preparePrivateDir(dirname(lockFile));
+  let fd: number;
+  try {
+    fd = openSync(lockFile, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
+  } catch (error) {
+    if (errnoOf(error) === 'ELOOP') throw new Error(`${lockFile} is a symbolic link; the lock must be a plain file: remove it`);
+    throw error;
+  }
+  const stat = fstatSync(fd);
+  if (!stat.isFile() || stat.uid !== (process.geteuid?.() ?? 0) || stat.nlink !== 1) {
+    closeSync(fd);
+    throw new Error(`${lockFile} is not a plain file of ours (a single link, owned by us): remove it`);
+  }
+  if ((stat.mode & 0o777) !== 0o600) fchmodSync(fd, 0o600);
+  return fd;
+}
 
 export interface InstanceLock {
   /** Whether another process held the lock when we asked, so that we waited for it. */
@@ -47,8 +95,7 @@ export async function acquireInstanceLock(
   onWait: () => void = () => undefined,
 ): Promise<InstanceLock> {
   const requestedAt = Date.now() - process.uptime() * 1000;
-  // Read access suffices for flock(2); 0644 lets a non-root caller wait on a root instance's lock.
-  const fd = openSync(lockFile, 'a', 0o644);
+  const fd = openLockFile(lockFile);
   let released = false;
   const release = (): void => {
     if (released) return;

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { acquireInstanceLock } from '../../src/instance/lock.js';
+import { resolvePaths } from '../../src/paths.js';
 import { tempDir } from './helpers/tempDir.js';
 
 const HOLDER = fileURLToPath(new URL('./helpers/lockHolder.ts', import.meta.url));
@@ -70,4 +73,84 @@ test('waiting longer than the timeout fails with a message naming the lock file'
     holder.kill('SIGKILL');
     await holder;
   }
+});
+
+const modeOf = (path: string): string => (lstatSync(path).mode & 0o7777).toString(8);
+
+/** The lock where paths puts it, under a state dir everyone may traverse (as /run/k3s-sandbox is). */
+function lockInStateDir(): string {
+  const stateDir = join(tempDir('lock'), 'state');
+  mkdirSync(stateDir, { mode: 0o755 });
+  chmodSync(join(stateDir, '..'), 0o755);
+  return resolvePaths({ dataDir: '/var/lib/rancher/k3s' }, { K3S_SANDBOX_STATE_DIR: stateDir }).lockFile;
+}
+
+/** Runs a shell command as nobody: a plain user with no rights to root's files. */
+function asNobody(script: string): { status: number | null; output: string } {
+  const result = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'sh', '-c', script], { encoding: 'utf8', timeout: 10_000 });
+  return { status: result.status, output: result.stdout + result.stderr };
+}
+
+test('the lock file is 0600 in a 0700 directory of ours, created when missing', async () => {
+  const file = lockInStateDir();
+  const lock = await acquireInstanceLock(file, 5);
+  lock.release();
+  assert.equal(modeOf(join(file, '..')), '700');
+  assert.equal(modeOf(file), '600');
+  assert.equal(statSync(file).uid, 0);
+  assert.equal(statSync(join(file, '..')).uid, 0);
+});
+
+test('another user can neither open nor flock the lock, so root takes it at once', async () => {
+  const file = lockInStateDir();
+  (await acquireInstanceLock(file, 5)).release();
+  const held = asNobody(`exec 3<'${file}' && flock -n 3 && echo held`);
+  assert.notEqual(held.status, 0, held.output);
+  assert.doesNotMatch(held.output, /held/);
+  const flocked = asNobody(`flock -n '${file}' echo held`);
+  assert.notEqual(flocked.status, 0, flocked.output);
+  const lock = await acquireInstanceLock(file, 5);
+  assert.equal(lock.contended, false);
+  lock.release();
+});
+
+test('a lock directory of ours that others may write to is repaired to 0700', async () => {
+  const file = lockInStateDir();
+  mkdirSync(join(file, '..'), { mode: 0o777 });
+  chmodSync(join(file, '..'), 0o777);
+  (await acquireInstanceLock(file, 5)).release();
+  assert.equal(modeOf(join(file, '..')), '700');
+});
+
+test('a lock directory that belongs to another user is refused, naming it', async () => {
+  const file = lockInStateDir();
+  mkdirSync(join(file, '..'), { mode: 0o700 });
+  chownSync(join(file, '..'), 65534, 65534);
+  await assert.rejects(acquireInstanceLock(file, 5), new RegExp(`${join(file, '..')} belongs to uid 65534, not to uid 0: remove it`));
+});
+
+test('a lock directory that is a symbolic link is refused', async () => {
+  const file = lockInStateDir();
+  const elsewhere = tempDir('lock-target');
+  symlinkSync(elsewhere, join(file, '..'));
+  await assert.rejects(acquireInstanceLock(file, 5), /must be a directory, and it is a symbolic link: remove it/);
+});
+
+test('a symbolic link at the lock path is refused and its target left as it was', async () => {
+  const file = lockInStateDir();
+  mkdirSync(join(file, '..'), { mode: 0o700 });
+  const target = join(tempDir('lock-target'), 'precious');
+  writeFileSync(target, 'precious\n', { mode: 0o644 });
+  symlinkSync(target, file);
+  await assert.rejects(acquireInstanceLock(file, 5), new RegExp(`${file} is a symbolic link; the lock must be a plain file: remove it`));
+  assert.equal(readFileSync(target, 'utf8'), 'precious\n');
+  assert.equal(modeOf(target), '644');
+});
+
+test('a state dir others may write to is refused: they could swap the lock directory', async () => {
+  const stateDir = join(tempDir('lock'), 'state');
+  mkdirSync(stateDir, { mode: 0o777 });
+  chmodSync(stateDir, 0o777);
+  const file = join(stateDir, 'locks', 'up.lock');
+  await assert.rejects(acquireInstanceLock(file, 5), new RegExp(`${stateDir} can be changed by users other than uid 0`));
 });
