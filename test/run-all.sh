@@ -51,7 +51,7 @@ run_bats_suite() {
 run_sanitized_suites() {
   make -s -C interceptor SANITIZE=1
   make -s -C supervisor SANITIZE=1
-  K3S_SANDBOX_TEST_HELPERS="$PWD/build/sanitize" run_bats_suite sanitized test/bats/interceptor-*.bats test/bats/supervisor.bats
+  K3S_SANDBOX_TEST_HELPERS="$PWD/build/sanitize" run_bats_suite sanitized test/bats/interceptor-*.bats test/bats/supervisor*.bats
 }
 
 # A short libFuzzer run of the interceptor's path decisions (interceptor/fuzz/README.md has the long one).
