@@ -1,12 +1,11 @@
 /**
  * Every write into a user's home happens with that user's identity. Root publishing for another user does not
- * touch the home itself: it runs this bundle again (`k3s-sandbox __home-task`) as a child with the user's uid and
+ * touch the home itself: it runs our CLI again (`k3s-sandbox __home-task`) as a child with the user's uid and
  * gid (libuv also drops root's supplementary groups), hands it the task as JSON on stdin, and reads the files it
  * changed as JSON on stdout. Whatever links, FIFOs or planted names the home holds, the child can only reach what
  * the user could reach anyway; homeFile.ts keeps it from blocking, and the timeout bounds it regardless.
  * Anyone publishing for themselves (root for root, a user for themselves) does the same task in-process.
  */
-import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
 import type { SandboxEntries } from '../kube/kubeconfig.js';
@@ -59,9 +58,12 @@ export async function performHomeTask(task: HomeTask): Promise<HomeTaskResult> {
   return { changed, warnings };
 }
 
-/** How to run this bundle again: the bundle is this very file once esbuild has built it. Tests pass their own. */
-function bundleCommand(): string[] {
-  return [process.execPath, fileURLToPath(import.meta.url)];
+/**
+ * How to run our CLI again: the same node, flags and main script (the bundle, or src/cli.ts under a loader named by
+ * its path: the child starts in /, where a bare `--import tsx` does not resolve).
+ */
+function selfCommand(): string[] {
+  return [process.execPath, ...process.execArgv, process.argv[1]];
 }
 
 export interface AsUserOptions {
@@ -75,7 +77,7 @@ export async function performAsUser(user: TargetUser, task: HomeTask, options: A
   const uid = process.getuid?.();
   if (uid === user.uid) return performHomeTask(task);
   if (uid !== 0) throw new Error(`only root can write into ${user.name}'s home (${user.home})`);
-  const [file, ...args] = options.command ?? bundleCommand();
+  const [file, ...args] = options.command ?? selfCommand();
   const timeoutMs = options.timeoutMs ?? CHILD_TIMEOUT_MS;
   const result = await execa(file, [...args, HOME_TASK_COMMAND], {
     uid: user.uid,

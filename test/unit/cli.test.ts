@@ -2,13 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { runInGvisor } from './helpers/gvisor.js';
 import { createStatusReporter } from '../../src/ui/status.js';
 import { REPO } from './helpers/repo.js';
 
 const CLI = join(REPO, 'src', 'cli.ts');
+// tsx named by its file: `uninstall-profile --user` reruns the CLI as that user from /, with the same node flags.
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 function sandboxDirs(t: { after(fn: () => void): void }) {
   const root = mkdtempSync(join(tmpdir(), 'k3s-sandbox-cli-'));
@@ -138,11 +142,11 @@ test('in real gVisor: uninstall-profile removes the blocks for --user and leaves
     'useradd --create-home --shell /bin/bash tester',
     "printf 'alias ll=\"ls -l\"\\n# >>> k3s-sandbox >>>\\nexport KUBECONFIG=/home/tester/.kube/config\\n# <<< k3s-sandbox <<<\\nexport EDITOR=vi\\n' > /home/tester/.bashrc",
     'chown tester: /home/tester/.bashrc',
-    `node --import tsx ${CLI} uninstall-profile --user tester`,
+    `node --import ${TSX} ${CLI} uninstall-profile --user tester`,
     'echo "--- bashrc"',
     'cat /home/tester/.bashrc',
     'find /home/tester/.bashrc -printf "owner %u mode %m\\n"',
-    `node --import tsx ${CLI} uninstall-profile --user tester`,
+    `node --import ${TSX} ${CLI} uninstall-profile --user tester`,
     'echo "second rc: $?"',
   ].join('\n');
   const run = runInGvisor(t, ['bash', '-c', script]);
