@@ -37,7 +37,7 @@ packaged_scenario() {
 
 @test "package: install.sh from the extracted tgz installs in an empty directory (prebuilt helpers)" {
   run packaged_scenario '
-    BINARYPATH=/tmp/k3s-airgap ./install.sh
+    VERSION=v1.33.5+k3s1 BINARYPATH=/tmp/k3s-airgap ./install.sh
     cmp dist/x86_64/k3s-sandbox-supervise /usr/local/share/k3s-sandbox/bin/k3s-sandbox-supervise && echo "prebuilt helpers installed"
     echo "k3s: $(k3s --version | head -1)"
     echo "cli: $(k3s-sandbox --help | head -1)"'
@@ -52,12 +52,12 @@ packaged_scenario() {
 @test "package: without prebuilt helpers install.sh builds them with cc, and without cc it fails clearly and installs nothing" {
   run packaged_scenario '
     rm -rf dist/x86_64 dist/aarch64
-    BINARYPATH=/tmp/k3s-airgap ./install.sh
+    VERSION=v1.33.5+k3s1 BINARYPATH=/tmp/k3s-airgap ./install.sh
     find /usr/local/share/k3s-sandbox/bin -printf "built %p\n"
     rm -rf /usr/local/share/k3s-sandbox /usr/local/etc/k3s-sandbox /usr/local/bin/k3s-sandbox /usr/local/bin/k3s
     # gVisor'"'"'s overlay cannot rename a file back over a name it renamed away, so cc stays hidden from here on.
     mv /usr/bin/cc /usr/bin/cc.hidden
-    rc=0; BINARYPATH=/tmp/k3s-airgap ./install.sh || rc=$?
+    rc=0; VERSION=v1.33.5+k3s1 BINARYPATH=/tmp/k3s-airgap ./install.sh || rc=$?
     echo "without cc: exit $rc"
     find /usr/local/share/k3s-sandbox /usr/local/bin/k3s /usr/local/bin/k3s-sandbox /usr/local/etc/k3s-sandbox -maxdepth 0 -printf "INSTALLED WITHOUT HELPERS: %p\n" 2>/dev/null || true'
   echo "$output"

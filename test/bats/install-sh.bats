@@ -14,7 +14,8 @@ setup_file() {
   run install_scenario '
     cp "$FIXTURES_BIN/k3s-double" "$W/k3s-airgap"
     mv /usr/bin/kubectl /usr/bin/kubectl.hidden
-    BINARYPATH="$W/k3s-airgap" MODE=control-plane AUTOSTART=false "$REPO_ROOT/install.sh"
+    # The double stands for a version outside the pinned digest table (the pinned default would refuse it).
+    VERSION=v1.33.5+k3s1 BINARYPATH="$W/k3s-airgap" MODE=control-plane AUTOSTART=false "$REPO_ROOT/install.sh"
     find /usr/local/share/k3s-sandbox /usr/local/etc/k3s-sandbox /usr/local/bin/k3s /usr/local/bin/k3s-sandbox /usr/local/bin/kubectl \
       -printf "placed %p %m %l\n"
     find /usr/local/share /usr/local/etc/k3s-sandbox -maxdepth 1 -name "*stage*" -printf "LEFTOVER %p\n"
@@ -22,7 +23,7 @@ setup_file() {
     echo "cli: $(k3s-sandbox --help | head -1)"
     echo "k3s: $(k3s --version | head -1)"
     echo "second run:"
-    BINARYPATH="$W/k3s-airgap" MODE=control-plane AUTOSTART=false "$REPO_ROOT/install.sh"'
+    VERSION=v1.33.5+k3s1 BINARYPATH="$W/k3s-airgap" MODE=control-plane AUTOSTART=false "$REPO_ROOT/install.sh"'
   echo "$output"
   [ "$status" -eq 0 ]
   for path in share/k3s-sandbox/k3s-sandbox.mjs share/k3s-sandbox/bin/k3s-sandbox-intercept \
@@ -35,7 +36,7 @@ setup_file() {
   [[ "$output" == *"placed /usr/local/bin/k3s-sandbox 777 /usr/local/share/k3s-sandbox/k3s-sandbox.mjs"* ]]
   [[ "$output" == *"placed /usr/local/bin/kubectl 777 /usr/local/bin/k3s"* ]]
   [[ "$output" != *LEFTOVER* ]]
-  [[ "$output" == *'config: {"mode":"control-plane","autoStart":false,"binaryPath":"'*'/k3s-airgap"}'* ]]
+  [[ "$output" == *'config: {"version":"v1.33.5+k3s1","mode":"control-plane","autoStart":false,"binaryPath":"'*'/k3s-airgap"}'* ]]
   [[ "$output" == *"cli: usage: k3s-sandbox"* ]]
   [[ "$output" == *"k3s: k3s version v1.33.5+k3s1 (double)"* ]]
   [[ "$output" == *"second run:"*"already has the sha256"*"installed k3s-sandbox"* ]]
@@ -54,7 +55,10 @@ setup_file() {
       "HTTPSPORT=6443 --bind-address 0.0.0.0" \
       "RELEASEURL=https://example.com/\$(touch /pwned)" \
       "CHANNELURL=https://example.com/a b" \
-      "AUTOSTART=true; touch /pwned"; do
+      "AUTOSTART=true; touch /pwned" \
+      "SHA256=\$(touch /pwned)" \
+      "IMAGEDIGEST=sha256:x;touch /pwned" \
+      "INSECUREREGISTRIES=host;touch /pwned"; do
       name="${assignment%%=*}"
       rc=0; env "$assignment" "$REPO_ROOT/install.sh" >"$W/out" 2>&1 || rc=$?
       echo "$name exit $rc: $(grep -m1 "invalid value" "$W/out")"
@@ -66,7 +70,8 @@ setup_file() {
   echo "$output"
   [ "$status" -eq 0 ]
   for pair in VERSION:version MODE:mode WAITTIMEOUT:waitTimeout REGISTRIES:registries BINARYPATH:binaryPath \
-    DISABLE:disable DATADIR:dataDir HTTPSPORT:httpsPort RELEASEURL:releaseUrl CHANNELURL:channelUrl AUTOSTART:autoStart; do
+    DISABLE:disable DATADIR:dataDir HTTPSPORT:httpsPort RELEASEURL:releaseUrl CHANNELURL:channelUrl AUTOSTART:autoStart \
+    SHA256:sha256 IMAGEDIGEST:imageDigest INSECUREREGISTRIES:insecureRegistries; do
     [[ "$output" == *"${pair%%:*} exit 2: k3s-sandbox: invalid value for ${pair#*:}: "*"(from feature option ${pair#*:}, env ${pair%%:*}); allowed: "* ]]
   done
   [[ "$output" == *"_REMOTE_USER exit 1: k3s-sandbox install: error: _REMOTE_USER 'vscode; touch /pwned' is not a plain user name"* ]]

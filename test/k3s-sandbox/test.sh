@@ -5,7 +5,7 @@ set -e
 
 source dev-container-features-test-lib
 
-check "k3s is installed" bash -c "k3s --version | grep -E '^k3s version v1\.33\.5\+k3s1'"
+check "k3s is installed" bash -c "k3s --version | grep -E '^k3s version v1\.36\.4\+k3s1'"
 check "k3s-sandbox is on PATH" bash -c "k3s-sandbox --help | grep -q '^usage: k3s-sandbox'"
 check "the baked config exists" test -f /usr/local/etc/k3s-sandbox/config.json
 check "up --wait is idempotent and ready" k3s-sandbox up --wait
