@@ -1,37 +1,74 @@
 #!/usr/bin/env bash
-# Claude Code SessionStart hook: makes sure k3s-sandbox is installed (running this repo's install.sh when it is not),
-# brings the cluster up, and puts `export KUBECONFIG=...` into $CLAUDE_ENV_FILE for the session's Bash commands.
-# stdout is ONE short factual line (Claude Code adds it to the model's context); progress goes to stderr. It exits 0
-# even when the cluster fails, describing the failure in that line. Safe to rerun on resume, clear and compact.
-# Settings come from K3S_SANDBOX_* env vars (K3S_SANDBOX_MODE, K3S_SANDBOX_REGISTRIES, K3S_SANDBOX_BINARY_PATH, ...).
+# Claude Code SessionStart hook, and the session-start command for any other agent: brings the cluster up and puts
+# `export KUBECONFIG=...` into $CLAUDE_ENV_FILE for the session's Bash commands. Installing (this repo's install.sh)
+# is only the fallback when k3s-sandbox is missing: in Claude Code on the web, hooks/claude-setup.sh installs it in
+# the environment's cached setup script, so a session only starts and publishes.
+# stdout is what the agent reads: Claude Code's SessionStart JSON (hookSpecificOutput.additionalContext, a few lines)
+# when CLAUDE_CODE_REMOTE=true or K3S_SANDBOX_HOOK_FORMAT=claude, else ONE short factual line; progress goes to
+# stderr. The words come from `k3s-sandbox session-context`, which reads `up --json`, so the mode and its limits
+# are never re-derived here. Safe to rerun on resume, clear and compact.
+# Settings: K3S_SANDBOX_* env vars (K3S_SANDBOX_MODE, K3S_SANDBOX_AUTO_START, K3S_SANDBOX_BINARY_PATH, ...);
+# K3S_SANDBOX_HOOK_ASYNC=1 returns at once while `up --wait` runs in the background.
+# No `set -e`, on purpose: the hook exits 0 even when the cluster fails, describing the failure in its output.
 set -u
 
-HOOK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+HOOK_DIR=.
+[[ "${BASH_SOURCE[0]}" != */* ]] || HOOK_DIR="${BASH_SOURCE[0]%/*}"
 INSTALLER="${K3S_SANDBOX_INSTALLER:-$HOOK_DIR/../install.sh}"
 CLI=/usr/local/bin/k3s-sandbox
+LIFECYCLE_ENV=/usr/local/share/k3s-sandbox/lifecycle.env
+LOG_DIR="${K3S_SANDBOX_LOG_DIR:-/var/log/k3s-sandbox}"
 SCRATCH="$(mktemp -d)"
 trap 'rm -rf "$SCRATCH"' EXIT
 
 progress() { echo "k3s-sandbox hook: $*" >&2; }
 
-# The one stdout line, capped well under Claude Code's 10,000-character limit.
+# The one plain stdout line, for outcomes decided before the CLI can describe them; capped well under Claude Code's
+# 10,000-character limit.
 report() {
   local line="$1"
   printf '%s\n' "${line:0:2000}"
   exit 0
 }
 
-last_line_of() { grep -v '^[[:space:]]*$' "$1" | tail -n 1; }
+last_line_of() { grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 1 | sed 's/^[[:space:]]*//'; }
 
 # The hook JSON names why the session started (startup, resume, clear, compact); only used for the log line.
+# Builtins only here and on the async path: every process costs tens of ms in gVisor, and that path must be quick.
 read_session_source() {
   local input
-  input="$(cat)"
-  SESSION_SOURCE="$(printf '%s' "$input" | grep -o '"source"[[:space:]]*:[[:space:]]*"[a-z]*"' | grep -o '"[a-z]*"$' | tr -d '"')"
+  IFS= read -r -d '' input
+  SESSION_SOURCE=
+  [[ "$input" =~ \"source\"[[:space:]]*:[[:space:]]*\"([a-z]*)\" ]] && SESSION_SOURCE="${BASH_REMATCH[1]}"
+}
+
+# Claude Code on the web (CLAUDE_CODE_REMOTE=true) gets its JSON; other agents get the plain line.
+choose_output_format() {
+  FORMAT=text
+  [ "${CLAUDE_CODE_REMOTE:-}" = true ] && FORMAT=claude
+  case "${K3S_SANDBOX_HOOK_FORMAT:-}" in
+    "") ;;
+    text | claude) FORMAT="$K3S_SANDBOX_HOOK_FORMAT" ;;
+    *) progress "ignoring K3S_SANDBOX_HOOK_FORMAT=${K3S_SANDBOX_HOOK_FORMAT}; allowed: text, claude" ;;
+  esac
+}
+
+# autoStart: K3S_SANDBOX_AUTO_START wins, else the feature option install.sh recorded. `up` validates the value.
+auto_start_is_off() {
+  local setting="${K3S_SANDBOX_AUTO_START:-}" line
+  if [ -z "$setting" ] && [ -r "$LIFECYCLE_ENV" ]; then
+    while IFS= read -r line; do
+      [[ "$line" == K3S_SANDBOX_AUTOSTART=* ]] && setting="${line#*=}"
+    done <"$LIFECYCLE_ENV"
+  fi
+  case "${setting,,}" in
+    false | 0 | no) return 0 ;;
+    *) return 1 ;;
+  esac
 }
 
 as_root() {
-  if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n -E "$@"; fi
+  if [ "$EUID" = 0 ]; then "$@"; else sudo -n -E "$@"; fi
 }
 
 # Feature option names (VERSION, MODE, ...) are too generic to take from a hook's environment: unset them so the
@@ -40,6 +77,7 @@ install_when_missing() {
   [ -x /usr/local/bin/k3s ] && [ -e "$CLI" ] && return 0
   [ -f "$INSTALLER" ] || report "k3s-sandbox: not installed, and no installer at $INSTALLER; no cluster in this session"
   progress "k3s-sandbox is not installed; running $INSTALLER"
+  [ "${CLAUDE_CODE_REMOTE:-}" != true ] || progress "hooks/claude-setup.sh as the cloud environment's setup script installs it once, in the cached snapshot"
   if ! as_root env -u VERSION -u MODE -u AUTOSTART -u WAITTIMEOUT -u REGISTRIES -u BINARYPATH -u DISABLE \
     -u DATADIR -u HTTPSPORT -u RELEASEURL -u CHANNELURL sh "$INSTALLER" 2>"$SCRATCH/install.err" >&2; then
     cat "$SCRATCH/install.err" >&2
@@ -48,31 +86,106 @@ install_when_missing() {
   cat "$SCRATCH/install.err" >&2
 }
 
-start_cluster() {
-  if ! "$CLI" up --wait >"$SCRATCH/up.out" 2>"$SCRATCH/up.err"; then
-    cat "$SCRATCH/up.err" >&2
-    report "k3s-sandbox: the cluster did not start: $(last_line_of "$SCRATCH/up.err")"
-  fi
+start_and_wait() {
+  "$CLI" up --wait --json >"$SCRATCH/up.out" 2>"$SCRATCH/up.err"
   cat "$SCRATCH/up.err" >&2
 }
 
-# `up` already appends the line when CLAUDE_ENV_FILE is set; this makes sure it is there exactly once.
-publish_to_claude_env() {
-  [ -n "${CLAUDE_ENV_FILE:-}" ] || return 0
-  local line
-  line="$("$CLI" env 2>/dev/null | grep '^export KUBECONFIG=')" || return 0
-  grep -qxF "$line" "$CLAUDE_ENV_FILE" 2>/dev/null || printf '%s\n' "$line" >>"$CLAUDE_ENV_FILE"
+choose_background_log() {
+  BACKGROUND_LOG="$LOG_DIR/session-start.log"
+  { [ -d "$LOG_DIR" ] || mkdir -p "$LOG_DIR" 2>/dev/null; } && [ -w "$LOG_DIR" ] ||
+    BACKGROUND_LOG="${TMPDIR:-/tmp}/k3s-sandbox-session-start.log"
+}
+
+# The background `up --wait` holds none of the hook's pipes (Claude Code waits for those to close) and runs in its
+# own session, so the hook returns at once; a later `up --wait` joins it through the instance lock.
+start_in_background() {
+  if command -v setsid >/dev/null 2>&1; then
+    setsid "$CLI" up --wait </dev/null >>"$BACKGROUND_LOG" 2>&1 &
+  else
+    nohup "$CLI" up --wait </dev/null >>"$BACKGROUND_LOG" 2>&1 &
+  fi
+  progress "started 'k3s-sandbox up --wait' in the background (pid $!, log $BACKGROUND_LOG)"
+}
+
+# session-context also appends the export line to $CLAUDE_ENV_FILE. When it fails (an installed CLI too old to know
+# it), the hook falls back to up's own report line.
+describe_session() {
+  "$CLI" session-context --format "$FORMAT" "$@" >"$SCRATCH/context" 2>"$SCRATCH/context.err" && return 0
+  cat "$SCRATCH/context.err" >&2
+  local summary
+  summary="$(last_line_of "$SCRATCH/up.out")"
+  printf '%s\n' "${summary:-k3s-sandbox: the cluster state is unknown: $(last_line_of "$SCRATCH/context.err")}" >"$SCRATCH/context"
+}
+
+# The async path stays in shell: a Node start costs a few hundred ms in gVisor, and the hook must return at once.
+# Root reads the admin kubeconfig k3s writes as it starts; anyone else gets the copy root publishes for them.
+pending_kubeconfig() {
+  if [ "$EUID" = 0 ]; then PENDING_KUBECONFIG="${K3S_SANDBOX_STATE_DIR:-/run/k3s-sandbox}/k3s.yaml"; else PENDING_KUBECONFIG="$HOME/.kube/config"; fi
+}
+
+# Appends the line unless the file already holds it (other hooks append to the same file).
+append_line_once() {
+  local line="$1" file="$2" existing
+  if [ -r "$file" ]; then
+    while IFS= read -r existing; do [ "$existing" = "$line" ] && return 0; done <"$file"
+  fi
+  printf '%s\n' "$line" 2>/dev/null >>"$file"
+}
+
+json_string() {
+  local text="${1//\\/\\\\}"
+  text="${text//\"/\\\"}"
+  JSON_STRING="\"${text//$'\n'/\\n}\""
+}
+
+describe_background_start() {
+  local kubeconfig line text
+  pending_kubeconfig
+  kubeconfig="$PENDING_KUBECONFIG"
+  text="k3s-sandbox: a local Kubernetes cluster (k3s) is starting in the background (log $BACKGROUND_LOG)."
+  text+=$'\n''`k3s-sandbox up --wait` waits until it is ready, then prints its mode and what works in that mode.'
+  printf -v line 'export KUBECONFIG=%q' "$kubeconfig"
+  if [ -z "${CLAUDE_ENV_FILE:-}" ]; then
+    text+=$'\n'"KUBECONFIG=$kubeconfig works once the cluster is ready."
+  elif append_line_once "$line" "$CLAUDE_ENV_FILE"; then
+    text+=$'\n'"KUBECONFIG=$kubeconfig is exported for Bash commands, so kubectl uses it once the cluster is ready."
+  else
+    text+=$'\n'"KUBECONFIG could not be exported (CLAUDE_ENV_FILE=$CLAUDE_ENV_FILE is not writable): prefix commands with \`export KUBECONFIG=$kubeconfig;\`."
+  fi
+  if [ "$FORMAT" = claude ]; then
+    json_string "$text"
+    printf '{"hookSpecificOutput":{"hookEventName":"SessionStart","additionalContext":%s}}\n' "$JSON_STRING" >"$SCRATCH/context"
+  else
+    printf '%s\n' "${text//$'\n'/ }" >"$SCRATCH/context"
+  fi
+}
+
+print_context() {
+  cat "$SCRATCH/context"
+  exit 0
 }
 
 main() {
   read_session_source
   progress "session ${SESSION_SOURCE:-start}"
+  choose_output_format
+  if auto_start_is_off; then
+    report "k3s-sandbox: autoStart is false, so no cluster was started; \`k3s-sandbox up\` starts one"
+  fi
   install_when_missing
-  start_cluster
-  publish_to_claude_env
-  local summary
-  summary="$(last_line_of "$SCRATCH/up.out")"
-  report "${summary:-k3s-sandbox: the cluster is up}"
+  case "${K3S_SANDBOX_HOOK_ASYNC:-}" in
+    1 | true | yes)
+      choose_background_log
+      start_in_background
+      describe_background_start
+      ;;
+    *)
+      start_and_wait
+      describe_session --up-result "$SCRATCH/up.out" --up-errors "$SCRATCH/up.err"
+      ;;
+  esac
+  print_context
 }
 
 main

@@ -23,7 +23,7 @@ commands:
                       remove every shell-profile block k3s-sandbox wrote
   install-k3s, write-config
                       used by install.sh
-  session-context [--format text|claude] [--up-result F] [--up-errors F] [--background-log F]
+  session-context [--format text|claude] [--up-result F] [--up-errors F]
                       what hooks/session-start.sh prints for the agent
 `;
 

@@ -9,12 +9,16 @@ setup_file() {
   require_built "$FIXTURES_BIN/k3s-double" test/fixtures/build-all.sh
 }
 
+# The k3s double as the air-gapped binary, with its own digest (the default version pins the real k3s's sha256).
+USE_DOUBLE='cp "$FIXTURES_BIN/k3s-double" "$W/k3s-airgap"
+    export K3S_SANDBOX_BINARY_PATH="$W/k3s-airgap" K3S_SANDBOX_SHA256="$(sha256sum "$W/k3s-airgap" | cut -d" " -f1)"'
+
 SESSION_JSON='{"session_id":"test-session","transcript_path":"/tmp/t.jsonl","cwd":"/tmp","hook_event_name":"SessionStart","source":"startup"}'
 
 @test "SessionStart hook: installs when missing, starts the cluster, writes the export line once, prints one line; resume is idempotent" {
   run install_scenario "
-    cp \"\$FIXTURES_BIN/k3s-double\" \"\$W/k3s-airgap\"
-    export CLAUDE_ENV_FILE=\"\$W/claude.env\" K3S_SANDBOX_BINARY_PATH=\"\$W/k3s-airgap\"
+    $USE_DOUBLE
+    export CLAUDE_ENV_FILE=\"\$W/claude.env\"
     echo 'export FROM_ANOTHER_HOOK=1' >\"\$CLAUDE_ENV_FILE\"
     rc=0; echo '$SESSION_JSON' | \"\$REPO_ROOT/hooks/session-start.sh\" >\"\$W/stdout\" 2>\"\$W/stderr\" || rc=\$?
     echo \"startup exit \$rc, stdout lines \$(wc -l <\"\$W/stdout\"): \$(cat \"\$W/stdout\")\"
@@ -44,21 +48,21 @@ SESSION_JSON='{"session_id":"test-session","transcript_path":"/tmp/t.jsonl","cwd
     [ -e /usr/local/bin/k3s ] && echo INSTALLED || true"
   echo "$output"
   [ "$status" -eq 0 ]
-  [[ "$output" == *"exit 0, stdout lines 1: k3s-sandbox: install failed, no cluster in this session: "*"GitHub release https://127.0.0.1:9/releases/v1.33.5+k3s1: ECONNREFUSED"* ]]
+  [[ "$output" == *"exit 0, stdout lines 1: k3s-sandbox: install failed, no cluster in this session: "*"GitHub release https://127.0.0.1:9/releases/v"*"+k3s1: ECONNREFUSED"* ]]
   [[ "$output" == *"env file bytes: 0"* ]]
   [[ "$output" != *INSTALLED* ]]
 }
 
 @test "post-start: never fails the lifecycle, even when the cluster cannot start; with autoStart=false neither script starts anything" {
   run install_scenario "
-    cp \"\$FIXTURES_BIN/k3s-double\" \"\$W/k3s-airgap\"
-    BINARYPATH=\"\$W/k3s-airgap\" AUTOSTART=false \"\$REPO_ROOT/install.sh\" 2>/dev/null
+    $USE_DOUBLE
+    BINARYPATH=\"\$W/k3s-airgap\" SHA256=\"\$K3S_SANDBOX_SHA256\" AUTOSTART=false \"\$REPO_ROOT/install.sh\" 2>/dev/null
     /usr/local/share/k3s-sandbox/hooks/entrypoint.sh
     rc=0; /usr/local/share/k3s-sandbox/hooks/post-start.sh || rc=\$?
     echo \"autoStart=false post-start exit \$rc\"
     sleep 1
     [ -e /var/log/k3s-sandbox/entrypoint.log ] && echo STARTED || echo 'nothing started'
-    BINARYPATH=\"\$W/k3s-airgap\" HTTPSPORT=6443 \"\$REPO_ROOT/install.sh\" 2>/dev/null
+    BINARYPATH=\"\$W/k3s-airgap\" SHA256=\"\$K3S_SANDBOX_SHA256\" HTTPSPORT=6443 \"\$REPO_ROOT/install.sh\" 2>/dev/null
     node -e 'require(\"net\").createServer().listen(6443, \"127.0.0.1\")' &
     /usr/local/share/k3s-sandbox/hooks/entrypoint.sh
     sleep 1
@@ -80,4 +84,102 @@ SESSION_JSON='{"session_id":"test-session","transcript_path":"/tmp/t.jsonl","cwd
   echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == 'startup|resume command 600 "$CLAUDE_PROJECT_DIR"/'*'/hooks/session-start.sh' ]]
+}
+
+@test "SessionStart hook in Claude Code on the web: valid SessionStart JSON naming the mode, what works in it and the KUBECONFIG path" {
+  run install_scenario "
+    $USE_DOUBLE
+    export CLAUDE_ENV_FILE=\"\$W/claude.env\" CLAUDE_CODE_REMOTE=true
+    rc=0; echo '$SESSION_JSON' | \"\$REPO_ROOT/hooks/session-start.sh\" >\"\$W/stdout\" 2>\"\$W/stderr\" || rc=\$?
+    echo \"exit \$rc\"
+    jq -e -r '.hookSpecificOutput | select(.hookEventName == \"SessionStart\") | .additionalContext' \"\$W/stdout\" | sed 's/^/context: /'
+    echo \"keys: \$(jq -c keys \"\$W/stdout\")\"
+    sed 's/^/env file: /' \"\$CLAUDE_ENV_FILE\"
+    unset CLAUDE_CODE_REMOTE
+    echo '$SESSION_JSON' | \"\$REPO_ROOT/hooks/session-start.sh\" 2>/dev/null | sed 's/^/other agent: /'"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"exit 0"* ]]
+  [[ "$output" == *'keys: ["hookSpecificOutput"]'* ]]
+  [[ "$output" == *"context: k3s-sandbox: a local Kubernetes cluster (k3s) is ready (started in "*"s), mode control-plane (under gVisor)."* ]]
+  [[ "$output" == *"context: What works in this mode: the API, CRDs, RBAC, server-side dry-run and Helm template/dry-run work; pods are never scheduled (there is no node)."* ]]
+  [[ "$output" == *"context: KUBECONFIG=/root/.kube/config is exported for Bash commands, so kubectl uses it."* ]]
+  [ "$(grep -c '^context: ' <<<"$output")" -le 5 ]
+  [[ "$output" == *"env file: export KUBECONFIG=/root/.kube/config"* ]]
+  [[ "$output" == *"other agent: k3s-sandbox: already running, mode control-plane (gVisor), KUBECONFIG=/root/.kube/config; "* ]]
+}
+
+@test "SessionStart hook: autoStart=false, from K3S_SANDBOX_AUTO_START or from the feature option, starts nothing; the env setting overrides the option" {
+  run install_scenario "
+    $USE_DOUBLE
+    export CLAUDE_ENV_FILE=\"\$W/claude.env\"
+    : >\"\$CLAUDE_ENV_FILE\"
+    rc=0; echo '$SESSION_JSON' | K3S_SANDBOX_AUTO_START=false \"\$REPO_ROOT/hooks/session-start.sh\" >\"\$W/stdout\" 2>/dev/null || rc=\$?
+    echo \"env false: exit \$rc, stdout lines \$(wc -l <\"\$W/stdout\"): \$(cat \"\$W/stdout\")\"
+    [ -e /usr/local/bin/k3s-sandbox ] && echo 'env false: INSTALLED' || true
+    BINARYPATH=\"\$W/k3s-airgap\" SHA256=\"\$K3S_SANDBOX_SHA256\" AUTOSTART=false \"\$REPO_ROOT/install.sh\" 2>/dev/null
+    echo '$SESSION_JSON' | \"\$REPO_ROOT/hooks/session-start.sh\" 2>/dev/null | sed 's/^/option false: /'
+    rc=0; k3s-sandbox status >/dev/null 2>&1 || rc=\$?
+    echo \"option false: status exit \$rc\"
+    echo \"env file bytes: \$(wc -c <\"\$CLAUDE_ENV_FILE\")\"
+    echo '$SESSION_JSON' | K3S_SANDBOX_AUTO_START=true \"\$REPO_ROOT/hooks/session-start.sh\" 2>/dev/null | sed 's/^/env true over option false: /'"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"env false: exit 0, stdout lines 1: k3s-sandbox: autoStart is false, so no cluster was started; \`k3s-sandbox up\` starts one"* ]]
+  [[ "$output" != *"env false: INSTALLED"* ]]
+  [[ "$output" == *"option false: k3s-sandbox: autoStart is false, so no cluster was started"* ]]
+  [[ "$output" == *"option false: status exit 3"* ]]
+  [[ "$output" == *"env file bytes: 0"* ]]
+  [[ "$output" == *"env true over option false: k3s-sandbox: ready in "* ]]
+}
+
+@test "SessionStart hook: after a wait timeout k3s is left running and KUBECONFIG is still exported; it works once k3s is ready" {
+  run install_scenario "
+    $USE_DOUBLE
+    export CLAUDE_ENV_FILE=\"\$W/claude.env\" CLAUDE_CODE_REMOTE=true K3S_SANDBOX_WAIT_TIMEOUT=1 K3S_DOUBLE_READY_DELAY=6s
+    : >\"\$CLAUDE_ENV_FILE\"
+    rc=0; echo '$SESSION_JSON' | \"\$REPO_ROOT/hooks/session-start.sh\" >\"\$W/stdout\" 2>\"\$W/stderr\" || rc=\$?
+    echo \"exit \$rc\"
+    jq -r .hookSpecificOutput.additionalContext \"\$W/stdout\" | sed 's/^/context: /'
+    sed 's/^/env file: /' \"\$CLAUDE_ENV_FILE\"
+    . \"\$CLAUDE_ENV_FILE\"
+    wait_until kubectl get --raw /readyz
+    echo \"later readyz: \$(kubectl get --raw /readyz)\""
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"exit 0"* ]]
+  [[ "$output" == *"context: k3s-sandbox: the local Kubernetes cluster (k3s) is not ready yet: waited 1 s for "* ]]
+  [[ "$output" == *"context: k3s is left running in mode control-plane; \`k3s-sandbox up --wait\` waits for it again."* ]]
+  [[ "$output" == *"context: KUBECONFIG=/run/k3s-sandbox/k3s.yaml is exported for Bash commands, so kubectl uses it."* ]]
+  [[ "$output" == *"env file: export KUBECONFIG=/run/k3s-sandbox/k3s.yaml"* ]]
+  [[ "$output" == *"later readyz: ok"* ]]
+}
+
+@test "SessionStart hook with K3S_SANDBOX_HOOK_ASYNC=1: returns in under a second, says how to wait; a later up --wait succeeds and the exported KUBECONFIG works" {
+  run install_scenario "
+    $USE_DOUBLE
+    BINARYPATH=\"\$W/k3s-airgap\" SHA256=\"\$K3S_SANDBOX_SHA256\" \"\$REPO_ROOT/install.sh\" 2>/dev/null
+    export CLAUDE_ENV_FILE=\"\$W/claude.env\" CLAUDE_CODE_REMOTE=true K3S_SANDBOX_HOOK_ASYNC=1
+    : >\"\$CLAUDE_ENV_FILE\"
+    start=\$(date +%s%N)
+    rc=0; echo '$SESSION_JSON' | \"\$REPO_ROOT/hooks/session-start.sh\" >\"\$W/stdout\" 2>\"\$W/stderr\" || rc=\$?
+    echo \"exit \$rc after \$(( (\$(date +%s%N) - start) / 1000000 )) ms\"
+    jq -r .hookSpecificOutput.additionalContext \"\$W/stdout\" | sed 's/^/context: /'
+    rc=0; k3s-sandbox up --wait >\"\$W/up.out\" 2>/dev/null || rc=\$?
+    echo \"later up --wait: exit \$rc: \$(cat \"\$W/up.out\")\"
+    . \"\$CLAUDE_ENV_FILE\"
+    echo \"readyz: \$(kubectl get --raw /readyz)\"
+    echo \"supervisors: \$(pgrep -c -f k3s-sandbox-supervi[s]e)\""
+  echo "$output"
+  [ "$status" -eq 0 ]
+  local ms
+  ms="$(sed -n 's/^exit 0 after \([0-9]*\) ms$/\1/p' <<<"$output")"
+  echo "async hook returned after $ms ms" >&3
+  [ -n "$ms" ] && [ "$ms" -lt 1000 ]
+  [[ "$output" == *"context: k3s-sandbox: a local Kubernetes cluster (k3s) is starting in the background (log /var/log/k3s-sandbox/session-start.log)."* ]]
+  [[ "$output" == *"context: \`k3s-sandbox up --wait\` waits until it is ready, then prints its mode and what works in that mode."* ]]
+  [[ "$output" == *"context: KUBECONFIG=/run/k3s-sandbox/k3s.yaml is exported for Bash commands"* ]]
+  [[ "$output" == *"later up --wait: exit 0: k3s-sandbox: "*"mode control-plane"* ]]
+  [[ "$output" == *"readyz: ok"* ]]
+  [[ "$output" == *"supervisors: 1"* ]]
 }

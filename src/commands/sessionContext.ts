@@ -1,0 +1,213 @@
+/**
+ * `session-context`: what a session-start hook (hooks/session-start.sh) prints for the agent, built from the result
+ * of `k3s-sandbox up --json`, so the hook never re-derives the mode or its limits in shell.
+ *
+ *   session-context [--format text|claude] [--up-result FILE] [--up-errors FILE]
+ *
+ * --up-result holds the stdout of `up --wait --json` (one JSON object), --up-errors its stderr. It also appends
+ * `export KUBECONFIG=...` to $CLAUDE_ENV_FILE whenever a cluster runs, even when `up` gave up waiting: the kubeconfig
+ * it names works once k3s answers. `text` is one line (any agent); `claude` is Claude Code's SessionStart JSON
+ * (`hookSpecificOutput.additionalContext`, a few lines). It always exits 0 unless its own flags are wrong.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, loadConfig, type ConfigSources } from '../config.js';
+import type { CommandContext } from '../context.js';
+import { isRoot } from '../instance/root.js';
+import { resolvePaths, type Paths } from '../paths.js';
+import { publishClaudeEnvLine } from '../profile/blocks.js';
+import { resolveTargetUser } from '../profile/user.js';
+import { reportLine, type UpReport } from '../steps/report.js';
+import { createStatusReporter } from '../ui/status.js';
+import { collectStatus, type StatusReport } from './status.js';
+
+export type HookFormat = 'text' | 'claude';
+
+export const HOOK_FORMATS: readonly HookFormat[] = ['text', 'claude'];
+
+/** What became of the cluster this session. */
+export type Outcome =
+  | { kind: 'ready'; report: UpReport }
+  | { kind: 'not-ready'; error: string; mode?: string; limits?: string }
+  | { kind: 'failed'; error: string };
+
+/** Where KUBECONFIG points for the session, or why it could not be exported. */
+export interface Export {
+  kubeconfig?: string;
+  /** `CLAUDE_ENV_FILE=<path>: <code>` when the export line could not be written. */
+  problem?: string;
+}
+
+/** Claude Code cuts hook output at 10,000 characters; an error message never needs more than this. */
+const MAX_ERROR_CHARS = 1500;
+
+const INSPECT = '`k3s-sandbox status`, `k3s-sandbox logs` and `k3s-sandbox doctor` show its state and explain failures.';
+
+function clip(text: string): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > MAX_ERROR_CHARS ? `${oneLine.slice(0, MAX_ERROR_CHARS)}…` : oneLine;
+}
+
+function exportSentence(exported: Export): string[] {
+  if (!exported.kubeconfig) return [];
+  if (exported.problem) {
+    return [`KUBECONFIG could not be exported for Bash commands (${exported.problem}): prefix commands with \`export KUBECONFIG=${exported.kubeconfig};\`.`];
+  }
+  return [`KUBECONFIG=${exported.kubeconfig} is exported for Bash commands, so kubectl uses it.`];
+}
+
+/** The agent-facing lines: the mode, what works in it, the KUBECONFIG path, and where to look next. */
+export function contextLines(outcome: Outcome, exported: Export): string[] {
+  switch (outcome.kind) {
+    case 'ready': {
+      const { report } = outcome;
+      const where = [report.gvisor ? 'under gVisor' : '', ...report.fallbacks.map((f) => `after falling back from ${f.from}: ${f.reason}`)]
+        .filter(Boolean)
+        .join(', ');
+      const state = report.alreadyRunning ? 'is running' : `is ready (started in ${report.seconds?.toFixed(1)}s)`;
+      return [
+        `k3s-sandbox: a local Kubernetes cluster (k3s) ${state}, mode ${report.mode}${where ? ` (${where})` : ''}.`,
+        ...(report.limits ? [`What works in this mode: ${report.limits}.`] : []),
+        ...exportSentence(exported),
+        INSPECT,
+      ];
+    }
+    case 'not-ready':
+      return [
+        `k3s-sandbox: the local Kubernetes cluster (k3s) is not ready yet: ${clip(outcome.error)}`,
+        `k3s is left running${outcome.mode ? ` in mode ${outcome.mode}` : ''}; \`k3s-sandbox up --wait\` waits for it again.`,
+        ...(outcome.limits ? [`What works in this mode: ${outcome.limits}.`] : []),
+        ...exportSentence(exported),
+        INSPECT,
+      ];
+    case 'failed':
+      return [
+        `k3s-sandbox: no Kubernetes cluster in this session: ${clip(outcome.error)}`,
+        '`k3s-sandbox doctor` explains what this sandbox allows and what to change; `k3s-sandbox logs` shows the k3s log.',
+      ];
+  }
+}
+
+/** The hook's stdout: one line for any agent, or Claude Code's SessionStart JSON. */
+export function renderHookOutput(outcome: Outcome, exported: Export, format: HookFormat): string {
+  const lines = contextLines(outcome, exported);
+  if (format === 'claude') {
+    return JSON.stringify({ hookSpecificOutput: { hookEventName: 'SessionStart', additionalContext: lines.join('\n') } });
+  }
+  // The plain line for a ready cluster is up's own report line, which the README shows.
+  if (outcome.kind === 'ready') {
+    return reportLine(outcome.report) + (exported.problem ? `; KUBECONFIG not exported (${exported.problem})` : '');
+  }
+  return lines.join(' ');
+}
+
+/** up's result: the last stdout line that is a JSON object. */
+export function parseUpResult(stdout: string): { ok: boolean; error?: string; report?: UpReport } | undefined {
+  const lines = stdout.split('\n').map((line) => line.trim()).filter((line) => line.startsWith('{'));
+  for (const line of lines.reverse()) {
+    try {
+      const parsed = JSON.parse(line) as { ok?: unknown; error?: unknown };
+      if (parsed.ok === true) return { ok: true, report: parsed as unknown as UpReport };
+      if (parsed.ok === false) return { ok: false, error: typeof parsed.error === 'string' ? parsed.error : 'k3s-sandbox up failed' };
+    } catch {
+      // not JSON: keep looking
+    }
+  }
+  return undefined;
+}
+
+function lastLineOf(text: string): string | undefined {
+  return text.split('\n').map((line) => line.trim()).filter(Boolean).pop();
+}
+
+function readText(file: string | undefined): string {
+  if (!file) return '';
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Whether a failed `up` left k3s running (e.g. a wait timeout), and in what mode. */
+export function outcomeOfFailure(error: string, status: StatusReport | undefined): Outcome {
+  if (status?.running) return { kind: 'not-ready', error, mode: status.mode ?? undefined, limits: status.limits ?? undefined };
+  return { kind: 'failed', error };
+}
+
+/**
+ * The kubeconfig that works once the cluster answers, when `up` has not published one yet: root reads the admin
+ * kubeconfig k3s writes at start; anyone else gets the copy root publishes into their ~/.kube/config.
+ */
+function pendingKubeconfig(paths: Paths): string {
+  if (isRoot()) return paths.adminKubeconfig;
+  return join(resolveTargetUser(undefined).home, '.kube', 'config');
+}
+
+function errnoCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+}
+
+function exportToClaudeEnv(kubeconfig: string | undefined): Export {
+  const envFile = process.env.CLAUDE_ENV_FILE || undefined;
+  if (!kubeconfig) return {};
+  try {
+    publishClaudeEnvLine(envFile, kubeconfig);
+    return { kubeconfig };
+  } catch (error) {
+    return { kubeconfig, problem: `CLAUDE_ENV_FILE=${envFile}: ${errnoCode(error)}` };
+  }
+}
+
+/** A broken setting must not hide the cluster's state (the hook's `up` has already reported it): defaults stand in. */
+function contextIgnoringBadConfig(): CommandContext {
+  let loaded;
+  try {
+    loaded = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const sources = Object.fromEntries(CONFIG_KEYS.map((key) => [key, 'default'])) as ConfigSources;
+    loaded = { config: { ...DEFAULT_CONFIG }, sources };
+  }
+  return { config: loaded.config, configSources: loaded.sources, paths: resolvePaths(loaded.config), status: createStatusReporter() };
+}
+
+async function statusOf(ctx: CommandContext): Promise<StatusReport | undefined> {
+  try {
+    return await collectStatus(ctx);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function main(args: string[]): Promise<number> {
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({
+      args,
+      options: { format: { type: 'string' }, 'up-result': { type: 'string' }, 'up-errors': { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }).values as Record<string, string | undefined>;
+  } catch (error) {
+    throw new ConfigError(`session-context: ${(error as Error).message}`);
+  }
+  const format = values.format ?? 'text';
+  if (!(HOOK_FORMATS as readonly string[]).includes(format)) {
+    throw new ConfigError(`session-context: invalid value for --format: ${JSON.stringify(format)}; allowed: ${HOOK_FORMATS.join(', ')}`);
+  }
+  const ctx = contextIgnoringBadConfig();
+  let outcome: Outcome;
+  const result = parseUpResult(readText(values['up-result']));
+  if (result?.ok && result.report) {
+    outcome = { kind: 'ready', report: result.report };
+  } else {
+    const error = result?.error ?? lastLineOf(readText(values['up-errors'])) ?? 'k3s-sandbox up printed no result';
+    outcome = outcomeOfFailure(error.replace(/^k3s-sandbox:\s*/, ''), await statusOf(ctx));
+  }
+  const kubeconfig =
+    outcome.kind === 'ready' ? outcome.report.kubeconfig : outcome.kind === 'failed' ? undefined : pendingKubeconfig(ctx.paths);
+  process.stdout.write(renderHookOutput(outcome, exportToClaudeEnv(kubeconfig), format as HookFormat) + '\n');
+  return 0;
+}
