@@ -85,7 +85,7 @@ export async function performAsUser(user: TargetUser, task: HomeTask, options: A
     cwd: '/',
     extendEnv: false,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: user.home, USER: user.name, LOGNAME: user.name },
-    input: JSON.stringify({ uid: user.uid, task }),
+    input: JSON.stringify({ uid: user.uid, gid: user.gid, task }),
     timeout: timeoutMs,
     killSignal: 'SIGKILL',
     maxBuffer: MAX_TASK_BYTES,
@@ -93,7 +93,7 @@ export async function performAsUser(user: TargetUser, task: HomeTask, options: A
   });
   const what = `writing into ${user.home} as ${user.name}`;
   if (result.timedOut) throw new Error(`${what} took longer than ${timeoutMs / 1000} s and was stopped`);
-  if (result.exitCode === undefined) throw new Error(`${what}: could not run ${file}: ${result.originalMessage ?? result.shortMessage}`);
+  if (result.exitCode === undefined) throw new Error(`${what} failed: ${result.shortMessage}`);
   if (result.exitCode !== 0) {
     const reason = String(result.stderr).trim().split('\n').pop();
     throw new Error(reason || `${what}: ${file} exited with status ${result.exitCode}`);
@@ -113,14 +113,15 @@ async function readAll(stream: NodeJS.ReadableStream, maxBytes: number): Promise
 }
 
 /**
- * The child's side (`k3s-sandbox __home-task`): checks it really runs as the uid it was started for and not as
- * root on someone else's behalf, does the task, and prints the result. A failure is one line on stderr, exit 1.
+ * The child's side (`k3s-sandbox __home-task`): checks it really runs as the uid and gid it was started for, with
+ * none of root's groups, does the task, and prints the result. A failure is one line on stderr, exit 1.
  */
 export async function runHomeTaskChild(stdin: NodeJS.ReadableStream): Promise<number> {
   try {
-    const { uid, task } = JSON.parse(await readAll(stdin, MAX_TASK_BYTES)) as { uid: number; task: HomeTask };
-    if (process.getuid?.() !== uid || process.geteuid?.() !== uid || (uid !== 0 && process.getgroups?.().includes(0))) {
-      throw new Error(`${HOME_TASK_COMMAND} must run as uid ${uid} without root's groups, not as uid ${process.getuid?.()}`);
+    const { uid, gid, task } = JSON.parse(await readAll(stdin, MAX_TASK_BYTES)) as { uid: number; gid: number; task: HomeTask };
+    const groups = process.getgroups?.() ?? [];
+    if (process.getuid?.() !== uid || process.geteuid?.() !== uid || process.getegid?.() !== gid || groups.some((group) => group !== gid)) {
+      throw new Error(`${HOME_TASK_COMMAND} must run as uid ${uid}, gid ${gid} and no other group, not as uid ${process.getuid?.()} (groups ${groups.join(',')})`);
     }
     process.stdout.write(JSON.stringify(await performHomeTask(task)));
     return 0;

@@ -181,11 +181,16 @@ test('CLAUDE_ENV_FILE the user cannot write: a warning, the file untouched, the 
   assert.equal(readFileSync(envFile, 'utf8'), 'export A=1\n');
 });
 
-test('the child refuses to work as any uid but the one the task is for', { skip }, async () => {
+test('the child refuses to work as any uid or group but the ones the task is for', { skip }, async () => {
   const { user } = layout();
   const [file, ...args] = CHILD.command!;
-  const result = await execa(file, [...args, HOME_TASK_COMMAND], { input: JSON.stringify({ uid: NOBODY, task: publish(user) }), reject: false });
-  assert.equal(result.exitCode, 1);
-  assert.match(String(result.stderr), /__home-task must run as uid 65534 without root's groups, not as uid 0/);
+  const task = JSON.stringify({ uid: NOBODY, gid: NOBODY, task: publish(user) });
+  const asRootChild = await execa(file, [...args, HOME_TASK_COMMAND], { input: task, reject: false });
+  assert.equal(asRootChild.exitCode, 1);
+  assert.match(String(asRootChild.stderr), /__home-task must run as uid 65534, gid 65534 and no other group, not as uid 0/);
+  // The right uid still holding one of root's groups is refused too.
+  const withRootGroup = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--groups=0', file, ...args, HOME_TASK_COMMAND], { input: task, cwd: '/', reject: false });
+  assert.equal(withRootGroup.exitCode, 1);
+  assert.match(String(withRootGroup.stderr), /must run as uid 65534, gid 65534 and no other group, not as uid 65534 \(groups /);
   assert.deepEqual(readdirSync(user.home), []);
 });
