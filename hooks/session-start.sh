@@ -23,11 +23,23 @@ trap 'rm -rf "$SCRATCH"' EXIT
 
 progress() { echo "k3s-sandbox hook: $*" >&2; }
 
-# The one plain stdout line, for outcomes decided before the CLI can describe them; capped well under Claude Code's
-# 10,000-character limit.
+# A JSON string literal of $1 in JSON_STRING (builtins only): the text is ours plus paths and error lines.
+json_string() {
+  local text="${1//\\/\\\\}"
+  text="${text//\"/\\\"}"
+  JSON_STRING="\"${text//$'\n'/\\n}\""
+}
+
+# The hook's output, for what the shell words itself: Claude Code's JSON, or the text as one line; capped well under
+# Claude Code's 10,000-character limit. Ends the hook.
 report() {
-  local line="$1"
-  printf '%s\n' "${line:0:2000}"
+  local text="${1:0:3000}"
+  if [ "${FORMAT:-text}" = claude ]; then
+    json_string "$text"
+    printf '{"hookSpecificOutput":{"hookEventName":"SessionStart","additionalContext":%s}}\n' "$JSON_STRING"
+  else
+    printf '%s\n' "${text//$'\n'/ }"
+  fi
   exit 0
 }
 
@@ -109,13 +121,14 @@ start_in_background() {
 }
 
 # session-context also appends the export line to $CLAUDE_ENV_FILE. When it fails (an installed CLI too old to know
-# it), the hook falls back to up's own report line.
+# it), the hook passes on what `up` printed.
 describe_session() {
-  "$CLI" session-context --format "$FORMAT" "$@" >"$SCRATCH/context" 2>"$SCRATCH/context.err" && return 0
+  if "$CLI" session-context --format "$FORMAT" "$@" >"$SCRATCH/context" 2>"$SCRATCH/context.err"; then
+    cat "$SCRATCH/context"
+    exit 0
+  fi
   cat "$SCRATCH/context.err" >&2
-  local summary
-  summary="$(last_line_of "$SCRATCH/up.out")"
-  printf '%s\n' "${summary:-k3s-sandbox: the cluster state is unknown: $(last_line_of "$SCRATCH/context.err")}" >"$SCRATCH/context"
+  report "k3s-sandbox: session-context failed ($(last_line_of "$SCRATCH/context.err")); up reported: $(last_line_of "$SCRATCH/up.out")"
 }
 
 # The async path stays in shell: a Node start costs a few hundred ms in gVisor, and the hook must return at once.
@@ -133,12 +146,6 @@ append_line_once() {
   printf '%s\n' "$line" 2>/dev/null >>"$file"
 }
 
-json_string() {
-  local text="${1//\\/\\\\}"
-  text="${text//\"/\\\"}"
-  JSON_STRING="\"${text//$'\n'/\\n}\""
-}
-
 describe_background_start() {
   local kubeconfig line text
   pending_kubeconfig
@@ -153,17 +160,7 @@ describe_background_start() {
   else
     text+=$'\n'"KUBECONFIG could not be exported (CLAUDE_ENV_FILE=$CLAUDE_ENV_FILE is not writable): prefix commands with \`export KUBECONFIG=$kubeconfig;\`."
   fi
-  if [ "$FORMAT" = claude ]; then
-    json_string "$text"
-    printf '{"hookSpecificOutput":{"hookEventName":"SessionStart","additionalContext":%s}}\n' "$JSON_STRING" >"$SCRATCH/context"
-  else
-    printf '%s\n' "${text//$'\n'/ }" >"$SCRATCH/context"
-  fi
-}
-
-print_context() {
-  cat "$SCRATCH/context"
-  exit 0
+  report "$text"
 }
 
 main() {
@@ -185,7 +182,6 @@ main() {
       describe_session --up-result "$SCRATCH/up.out" --up-errors "$SCRATCH/up.err"
       ;;
   esac
-  print_context
 }
 
 main

@@ -117,6 +117,8 @@ SESSION_JSON='{"session_id":"test-session","transcript_path":"/tmp/t.jsonl","cwd
     rc=0; echo '$SESSION_JSON' | K3S_SANDBOX_AUTO_START=false \"\$REPO_ROOT/hooks/session-start.sh\" >\"\$W/stdout\" 2>/dev/null || rc=\$?
     echo \"env false: exit \$rc, stdout lines \$(wc -l <\"\$W/stdout\"): \$(cat \"\$W/stdout\")\"
     [ -e /usr/local/bin/k3s-sandbox ] && echo 'env false: INSTALLED' || true
+    echo '$SESSION_JSON' | CLAUDE_CODE_REMOTE=true K3S_SANDBOX_AUTO_START=false \"\$REPO_ROOT/hooks/session-start.sh\" 2>/dev/null |
+      jq -r .hookSpecificOutput.additionalContext | sed 's/^/claude, env false: /'
     BINARYPATH=\"\$W/k3s-airgap\" SHA256=\"\$K3S_SANDBOX_SHA256\" AUTOSTART=false \"\$REPO_ROOT/install.sh\" 2>/dev/null
     echo '$SESSION_JSON' | \"\$REPO_ROOT/hooks/session-start.sh\" 2>/dev/null | sed 's/^/option false: /'
     rc=0; k3s-sandbox status >/dev/null 2>&1 || rc=\$?
@@ -127,6 +129,7 @@ SESSION_JSON='{"session_id":"test-session","transcript_path":"/tmp/t.jsonl","cwd
   [ "$status" -eq 0 ]
   [[ "$output" == *"env false: exit 0, stdout lines 1: k3s-sandbox: autoStart is false, so no cluster was started; \`k3s-sandbox up\` starts one"* ]]
   [[ "$output" != *"env false: INSTALLED"* ]]
+  [[ "$output" == *"claude, env false: k3s-sandbox: autoStart is false, so no cluster was started"* ]]
   [[ "$output" == *"option false: k3s-sandbox: autoStart is false, so no cluster was started"* ]]
   [[ "$output" == *"option false: status exit 3"* ]]
   [[ "$output" == *"env file bytes: 0"* ]]
