@@ -98,8 +98,10 @@ install_when_missing() {
   cat "$SCRATCH/install.err" >&2
 }
 
+# session-context, not `up`, writes $CLAUDE_ENV_FILE here: it can still export a kubeconfig when `up` fails, and it
+# names that file when writing to it fails.
 start_and_wait() {
-  "$CLI" up --wait --json >"$SCRATCH/up.out" 2>"$SCRATCH/up.err"
+  env -u CLAUDE_ENV_FILE "$CLI" up --wait --json >"$SCRATCH/up.out" 2>"$SCRATCH/up.err"
   cat "$SCRATCH/up.err" >&2
 }
 
@@ -113,9 +115,9 @@ choose_background_log() {
 # own session, so the hook returns at once; a later `up --wait` joins it through the instance lock.
 start_in_background() {
   if command -v setsid >/dev/null 2>&1; then
-    setsid "$CLI" up --wait </dev/null >>"$BACKGROUND_LOG" 2>&1 &
+    setsid env -u CLAUDE_ENV_FILE "$CLI" up --wait </dev/null >>"$BACKGROUND_LOG" 2>&1 &
   else
-    nohup "$CLI" up --wait </dev/null >>"$BACKGROUND_LOG" 2>&1 &
+    nohup env -u CLAUDE_ENV_FILE "$CLI" up --wait </dev/null >>"$BACKGROUND_LOG" 2>&1 &
   fi
   progress "started 'k3s-sandbox up --wait' in the background (pid $!, log $BACKGROUND_LOG)"
 }

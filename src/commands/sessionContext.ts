@@ -75,7 +75,7 @@ export function contextLines(outcome: Outcome, exported: Export): string[] {
     }
     case 'not-ready':
       return [
-        `k3s-sandbox: the local Kubernetes cluster (k3s) is not ready yet: ${clip(outcome.error)}`,
+        `k3s-sandbox: a local Kubernetes cluster (k3s) is running, but \`k3s-sandbox up\` did not finish: ${clip(outcome.error)}`,
         `k3s is left running${outcome.mode ? ` in mode ${outcome.mode}` : ''}; \`k3s-sandbox up --wait\` waits for it again.`,
         ...(outcome.limits ? [`What works in this mode: ${outcome.limits}.`] : []),
         ...exportSentence(exported),
@@ -145,8 +145,10 @@ function pendingKubeconfig(paths: Paths): string {
   return join(resolveTargetUser(undefined).home, '.kube', 'config');
 }
 
-function errnoCode(error: unknown): string {
-  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+/** The errno name (ENOENT, EACCES, ...), also when a wrapper put it only in its message. */
+export function errnoCode(error: unknown): string {
+  const message = (error as Error).message ?? String(error);
+  return (error as NodeJS.ErrnoException).code ?? /\bE[A-Z]{2,}\b/.exec(message)?.[0] ?? message;
 }
 
 function exportToClaudeEnv(kubeconfig: string | undefined): Export {
@@ -181,29 +183,39 @@ async function statusOf(ctx: CommandContext): Promise<StatusReport | undefined> 
   }
 }
 
-export async function main(args: string[]): Promise<number> {
-  let values: Record<string, string | undefined>;
+export type SessionContextValues = Record<string, string | boolean | undefined>;
+
+function parseFlags(args: string[]): SessionContextValues {
   try {
-    values = parseArgs({
+    return parseArgs({
       args,
       options: { format: { type: 'string' }, 'up-result': { type: 'string' }, 'up-errors': { type: 'string' } },
       strict: true,
       allowPositionals: false,
-    }).values as Record<string, string | undefined>;
+    }).values;
   } catch (error) {
     throw new ConfigError(`session-context: ${(error as Error).message}`);
   }
-  const format = values.format ?? 'text';
+}
+
+function stringOption(value: string | boolean | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Takes the raw arguments, or the option values a declarative CLI has already parsed. */
+export async function main(input: string[] | SessionContextValues): Promise<number> {
+  const values = Array.isArray(input) ? parseFlags(input) : input;
+  const format = stringOption(values.format) ?? 'text';
   if (!(HOOK_FORMATS as readonly string[]).includes(format)) {
     throw new ConfigError(`session-context: invalid value for --format: ${JSON.stringify(format)}; allowed: ${HOOK_FORMATS.join(', ')}`);
   }
   const ctx = contextIgnoringBadConfig();
   let outcome: Outcome;
-  const result = parseUpResult(readText(values['up-result']));
+  const result = parseUpResult(readText(stringOption(values['up-result'])));
   if (result?.ok && result.report) {
     outcome = { kind: 'ready', report: result.report };
   } else {
-    const error = result?.error ?? lastLineOf(readText(values['up-errors'])) ?? 'k3s-sandbox up printed no result';
+    const error = result?.error ?? lastLineOf(readText(stringOption(values['up-errors']))) ?? 'k3s-sandbox up printed no result';
     outcome = outcomeOfFailure(error.replace(/^k3s-sandbox:\s*/, ''), await statusOf(ctx));
   }
   const kubeconfig =

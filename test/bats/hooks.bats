@@ -95,6 +95,8 @@ SESSION_JSON='{"session_id":"test-session","transcript_path":"/tmp/t.jsonl","cwd
     jq -e -r '.hookSpecificOutput | select(.hookEventName == \"SessionStart\") | .additionalContext' \"\$W/stdout\" | sed 's/^/context: /'
     echo \"keys: \$(jq -c keys \"\$W/stdout\")\"
     sed 's/^/env file: /' \"\$CLAUDE_ENV_FILE\"
+    echo '$SESSION_JSON' | CLAUDE_ENV_FILE=/nonexistent/claude.env \"\$REPO_ROOT/hooks/session-start.sh\" 2>/dev/null |
+      jq -r .hookSpecificOutput.additionalContext | sed 's/^/unusable env file: /'
     unset CLAUDE_CODE_REMOTE
     echo '$SESSION_JSON' | \"\$REPO_ROOT/hooks/session-start.sh\" 2>/dev/null | sed 's/^/other agent: /'"
   echo "$output"
@@ -106,6 +108,8 @@ SESSION_JSON='{"session_id":"test-session","transcript_path":"/tmp/t.jsonl","cwd
   [[ "$output" == *"context: KUBECONFIG=/root/.kube/config is exported for Bash commands, so kubectl uses it."* ]]
   [ "$(grep -c '^context: ' <<<"$output")" -le 5 ]
   [[ "$output" == *"env file: export KUBECONFIG=/root/.kube/config"* ]]
+  [[ "$output" == *"unusable env file: k3s-sandbox: a local Kubernetes cluster (k3s) is running, mode control-plane (under gVisor)."* ]]
+  [[ "$output" == *"unusable env file: KUBECONFIG could not be exported for Bash commands (CLAUDE_ENV_FILE=/nonexistent/claude.env: ENOENT): prefix commands with \`export KUBECONFIG=/root/.kube/config;\`."* ]]
   [[ "$output" == *"other agent: k3s-sandbox: already running, mode control-plane (gVisor), KUBECONFIG=/root/.kube/config; "* ]]
 }
 
@@ -151,7 +155,7 @@ SESSION_JSON='{"session_id":"test-session","transcript_path":"/tmp/t.jsonl","cwd
   echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == *"exit 0"* ]]
-  [[ "$output" == *"context: k3s-sandbox: the local Kubernetes cluster (k3s) is not ready yet: waited 1 s for "* ]]
+  [[ "$output" == *"context: k3s-sandbox: a local Kubernetes cluster (k3s) is running, but \`k3s-sandbox up\` did not finish: waited 1 s for "* ]]
   [[ "$output" == *"context: k3s is left running in mode control-plane; \`k3s-sandbox up --wait\` waits for it again."* ]]
   [[ "$output" == *"context: KUBECONFIG=/run/k3s-sandbox/k3s.yaml is exported for Bash commands, so kubectl uses it."* ]]
   [[ "$output" == *"env file: export KUBECONFIG=/run/k3s-sandbox/k3s.yaml"* ]]

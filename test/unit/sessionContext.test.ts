@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { outcomeOfFailure, parseUpResult, renderHookOutput, type Export, type Outcome } from '../../src/commands/sessionContext.js';
+import { errnoCode, outcomeOfFailure, parseUpResult, renderHookOutput, type Export, type Outcome } from '../../src/commands/sessionContext.js';
 import type { StatusReport } from '../../src/commands/status.js';
 import type { UpReport } from '../../src/steps/report.js';
 
@@ -59,7 +59,7 @@ const CLAUDE_TABLE: { name: string; outcome: Outcome; exported: Export; lines: R
     outcome: { kind: 'not-ready', error: 'waited 1 s for k3s to answer /readyz with 200; k3s is left running', mode: 'control-plane', limits: CONTROL_PLANE_LIMITS },
     exported: { kubeconfig: '/run/k3s-sandbox/k3s.yaml' },
     lines: [
-      /^k3s-sandbox: the local Kubernetes cluster \(k3s\) is not ready yet: waited 1 s for k3s to answer \/readyz with 200; k3s is left running$/,
+      /^k3s-sandbox: a local Kubernetes cluster \(k3s\) is running, but `k3s-sandbox up` did not finish: waited 1 s for k3s to answer \/readyz with 200; k3s is left running$/,
       /^k3s is left running in mode control-plane; `k3s-sandbox up --wait` waits for it again\.$/,
       /^What works in this mode: /,
       /^KUBECONFIG=\/run\/k3s-sandbox\/k3s\.yaml is exported/,
@@ -143,4 +143,11 @@ test('a failed up with k3s still running is "not ready yet" in the running mode;
   assert.deepEqual(outcomeOfFailure('timed out', status(true)), { kind: 'not-ready', error: 'timed out', mode: 'sandboxed-node', limits: 'a node registers' });
   assert.deepEqual(outcomeOfFailure('timed out', status(false)), { kind: 'failed', error: 'timed out' });
   assert.deepEqual(outcomeOfFailure('bad config', undefined), { kind: 'failed', error: 'bad config' });
+});
+
+test('errnoCode: the errno name from the error, or from a wrapping message, else the message', () => {
+  const enoent = Object.assign(new Error('open /x: no such file'), { code: 'ENOENT' });
+  assert.equal(errnoCode(enoent), 'ENOENT');
+  assert.equal(errnoCode(new Error("cannot update /x as root: EACCES: permission denied, open '/x'")), 'EACCES');
+  assert.equal(errnoCode(new Error('disk full')), 'disk full');
 });
