@@ -47,8 +47,9 @@ package_in_container() {
   docker run --rm -v "$ROOT:/src:ro" -v "$OUTPUT:/out" -e OWNER="$(id -u):$(id -g)" "$BUILD_IMAGE" bash -euc '
     case "$(uname -m)" in x86_64) cross="gcc-aarch64-linux-gnu libc6-dev-arm64-cross" ;; *) cross="gcc-x86-64-linux-gnu libc6-dev-amd64-cross" ;; esac
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $cross make >/dev/null
-    mkdir /work && tar -C /src --exclude=./node_modules --exclude=./build --exclude=./dist --exclude=./.devcontainer/k3s-sandbox -cf - . | tar -C /work -xf -
-    cd /work && npm ci --no-audit --no-fund && node scripts/package.mjs
+    work="$(mktemp -d)"
+    tar -C /src --exclude=./node_modules --exclude=./build --exclude=./dist --exclude=./.devcontainer/k3s-sandbox -cf - . | tar -C "$work" -xf -
+    cd "$work" && npm ci --no-audit --no-fund && node scripts/package.mjs
     cp build/package/devcontainer-feature-k3s-sandbox.tgz /out/ && chown "$OWNER" /out/devcontainer-feature-k3s-sandbox.tgz'
 }
 
