@@ -250,20 +250,29 @@ export interface LoadConfigInput {
   flags?: FlagValues;
   /** Overrides `$K3S_SANDBOX_CONFIG` / the default path. */
   configFile?: string;
+  /**
+   * For commands that do not need every setting (down, status, logs, env): a bad value, an unknown key or an
+   * unreadable file is listed in `problems` and the next lower source's value stands, instead of a throw.
+   */
+  lenient?: boolean;
 }
 
 export interface LoadedConfig {
   config: Config;
   sources: ConfigSources;
   configFile: string;
+  /** Lenient loads only: each setting that was ignored, and why. */
+  problems: string[];
 }
 
-function readConfigFile(path: string): Record<string, unknown> {
+/** The default file may be absent (nothing configured); a file someone named must exist. */
+function readConfigFile(path: string, named: string | undefined): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if (isNotFound(error)) return {};
+    if (isNotFound(error) && named === undefined) return {};
+    if (isNotFound(error)) throw new ConfigError(`config file ${path} (from ${named}) does not exist; allowed: an existing JSON file, or unset ${named}`);
     throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
   }
   let parsed: unknown;
@@ -281,18 +290,35 @@ function readConfigFile(path: string): Record<string, unknown> {
 /** Merges defaults, file, env and flags, validating every value that is not a default. Throws ConfigError. */
 export function loadConfig(input: LoadConfigInput = {}): LoadedConfig {
   const env = input.env ?? process.env;
+  const named = input.configFile === undefined && env.K3S_SANDBOX_CONFIG ? 'env K3S_SANDBOX_CONFIG' : undefined;
   const configFile = input.configFile ?? (env.K3S_SANDBOX_CONFIG || DEFAULT_CONFIG_FILE);
   const config: Config = { ...DEFAULT_CONFIG, registries: [...DEFAULT_CONFIG.registries], disable: [], insecureRegistries: [] };
   const sources = Object.fromEntries(CONFIG_KEYS.map((key) => [key, 'default'])) as ConfigSources;
-  const set = <K extends ConfigKey>(key: K, raw: unknown, source: string): void => {
-    config[key] = validateOption(key, raw, source);
-    sources[key] = source;
+  const problems: string[] = [];
+  const tolerate = (check: () => void): void => {
+    try {
+      check();
+    } catch (error) {
+      if (!input.lenient || !(error instanceof ConfigError)) throw error;
+      problems.push(error.message);
+    }
   };
+  const set = <K extends ConfigKey>(key: K, raw: unknown, source: string): void =>
+    tolerate(() => {
+      config[key] = validateOption(key, raw, source);
+      sources[key] = source;
+    });
 
-  const fileSettings = readConfigFile(configFile);
+  let fileSettings: Record<string, unknown> = {};
+  tolerate(() => {
+    fileSettings = readConfigFile(configFile, named);
+  });
   for (const [key, raw] of Object.entries(fileSettings)) {
     if (!isConfigKey(key)) {
-      throw new ConfigError(`unknown setting ${JSON.stringify(key)} in config file ${configFile}; allowed: ${CONFIG_KEYS.join(', ')}`);
+      tolerate(() => {
+        throw new ConfigError(`unknown setting ${JSON.stringify(key)} in config file ${configFile}; allowed: ${CONFIG_KEYS.join(', ')}`);
+      });
+      continue;
     }
     set(key, raw, `config file ${configFile}`);
   }
@@ -305,5 +331,5 @@ export function loadConfig(input: LoadConfigInput = {}): LoadedConfig {
     const given = input.flags?.[key];
     if (given !== undefined) set(key, given.value, `flag ${given.flag}`);
   }
-  return { config, sources, configFile };
+  return { config, sources, configFile, problems };
 }

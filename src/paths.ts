@@ -50,9 +50,12 @@ function findOnPath(name: string, pathVar: string | undefined): string | undefin
   return undefined;
 }
 
-/** The bundle is one .mjs file; from source this module sits next to src/cli.ts and runs under tsx. */
+/** The bundle's entry; the chunks it loads (this module may sit in one) lie beside it. */
+const BUNDLE_ENTRY = 'k3s-sandbox.mjs';
+
+/** From the bundle, run its entry; from source this module sits next to src/cli.ts and runs under tsx. */
 function selfCommandFor(moduleFile: string): string[] {
-  if (moduleFile.endsWith('.mjs')) return [process.execPath, moduleFile];
+  if (moduleFile.endsWith('.mjs')) return [process.execPath, join(dirname(moduleFile), BUNDLE_ENTRY)];
   const tsxLoader = createRequire(moduleFile).resolve('tsx');
   return [process.execPath, '--import', pathToFileURL(tsxLoader).href, join(dirname(moduleFile), 'cli.ts')];
 }

@@ -1,10 +1,9 @@
 import { execa } from 'execa';
-import type { CommandContext, Mode } from '../context.js';
+import type { CommandContext, Mode, ProbeFacts } from '../context.js';
 import type { Config } from '../config.js';
 import type { Paths } from '../paths.js';
-import { collectFacts, type ProbeFacts } from '../steps/probe.js';
+import { collectFacts } from '../steps/probe.js';
 import { MODES, PlanError, blockersFor, planFor, type Blocker } from '../steps/plan.js';
-import { isExecutable } from '../files.js';
 
 /** Filesystems without a real limit (gVisor's overlay root) report absurd sizes; past 1 PiB say so instead. */
 const NO_REAL_LIMIT_BYTES = 2 ** 50;
@@ -40,21 +39,6 @@ export function describeFacts(facts: ProbeFacts): string[] {
   ];
 }
 
-/** Blockers that come from the installation rather than the sandbox: the binaries each mode runs. */
-function installBlockers(mode: Mode, paths: Paths): Blocker[] {
-  const blockers: Blocker[] = [];
-  if (!isExecutable(paths.k3s)) {
-    blockers.push({ problem: `no k3s binary at ${paths.k3s}`, remedy: 'install the feature (install.sh), or point $K3S_SANDBOX_K3S at a k3s binary' });
-  }
-  if (!isExecutable(paths.supervise)) {
-    blockers.push({ problem: `no supervisor at ${paths.supervise}`, remedy: 'reinstall the feature, or set $K3S_SANDBOX_BIN_DIR' });
-  }
-  if (mode === 'sandboxed-node' && !isExecutable(paths.intercept)) {
-    blockers.push({ problem: `no interceptor at ${paths.intercept}`, remedy: 'reinstall the feature, or set $K3S_SANDBOX_BIN_DIR' });
-  }
-  return blockers;
-}
-
 /** k3s runs as root: a non-root caller needs passwordless sudo, which `up` uses to re-run itself. */
 async function rootBlockers(facts: ProbeFacts): Promise<Blocker[]> {
   if (facts.uid === 0) return [];
@@ -75,7 +59,7 @@ export function doctorReport(facts: ProbeFacts, config: Config, paths: Paths, ca
   lines.push('modes:');
   const runnable: Mode[] = [];
   for (const mode of MODES) {
-    const blockers = [...blockersFor(mode, facts, config), ...installBlockers(mode, paths), ...callerBlockers];
+    const blockers = [...blockersFor(mode, facts, config), ...callerBlockers];
     if (blockers.length === 0) {
       runnable.push(mode);
       lines.push(`  ✓ ${mode}`);
@@ -100,7 +84,7 @@ export function doctorReport(facts: ProbeFacts, config: Config, paths: Paths, ca
 
 /** `doctor`: prints the report; exits 1 when no mode can run here. */
 export async function run(ctx: CommandContext): Promise<number> {
-  const facts = await collectFacts({ dataDir: ctx.config.dataDir, httpsPort: ctx.config.httpsPort });
+  const facts = await collectFacts({ dataDir: ctx.config.dataDir, httpsPort: ctx.config.httpsPort, programs: ctx.paths });
   const report = doctorReport(facts, ctx.config, ctx.paths, await rootBlockers(facts));
   process.stdout.write(report.lines.join('\n') + '\n');
   if (report.runnable.length === 0) {

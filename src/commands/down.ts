@@ -11,7 +11,6 @@ import { cleanUpAgentLeftovers } from '../instance/agentCleanup.js';
 import { isRoot } from '../instance/root.js';
 import { clearInstanceFiles, findOurInstance, readInstanceRecord } from '../instance/state.js';
 import { stopInstance } from '../instance/stop.js';
-import { isAgentMode } from '../steps/wait.js';
 
 export async function run(ctx: CommandContext): Promise<number> {
   const { paths } = ctx;
@@ -36,7 +35,7 @@ export async function run(ctx: CommandContext): Promise<number> {
     handle.detail(result.killed ? `SIGKILL to ${result.killedPids.join(', ')}` : 'stopped cleanly');
     return result;
   });
-  if (record && isAgentMode(record)) {
+  if (record?.agent) {
     await ctx.status.step('clean up agent leftovers', () => cleanUpAgentLeftovers(record.dataDir, (line) => ctx.status.info(line)));
   }
   rmSync(paths.statusFile, { force: true });

@@ -1,14 +1,17 @@
 /**
  * `status [--json]`: supervisor state, mode and readiness, from the state dir and one /readyz call.
- * Exit 0 when k3s is up and ready, 3 when it is not running, 1 otherwise (starting, crash loop, not ready).
+ * Exit 0 when k3s is up and ready, 3 when it is not running, 1 otherwise (starting, not ready, orphaned, crash loop).
+ * k3s whose supervisor was killed still runs and serves: that is `orphaned` (running, no restarts), as `up` and
+ * `down` see it too (findOurInstance), never `not running`.
  */
 import type { CommandContext } from '../context.js';
-import { liveSupervisorPid, readInstanceRecord, readSupervisorStatus } from '../instance/state.js';
-import { checkHealthy, readinessSource } from '../kube/health.js';
+import { inspect, readinessSource } from '../instance/health.js';
+import { findOurInstance, readSupervisorStatus } from '../instance/state.js';
+import { agentFor, loadIdentity, readyz, type ReadinessSource } from '../kube/readiness.js';
 
 export interface StatusReport {
   running: boolean;
-  /** The supervisor's state, or `stopped` when there is no supervisor. */
+  /** The supervisor's state; `orphaned` when k3s runs without it; `stopped` when nothing runs. */
   state: string;
   /** true/false from /readyz; null when not running or the admin kubeconfig is not readable by the caller. */
   ready: boolean | null;
@@ -24,28 +27,49 @@ export interface StatusReport {
   log: string;
 }
 
+/** One authenticated /readyz for k3s without its supervisor, which inspect() does not ask (its rule needs one). */
+async function orphanAnswersReady(source: ReadinessSource): Promise<boolean> {
+  try {
+    const identity = await loadIdentity(source);
+    const agent = agentFor(identity, false);
+    try {
+      return (await readyz(identity, agent)).status === 200;
+    } finally {
+      agent.destroy();
+    }
+  } catch {
+    return false;
+  }
+}
+
 export async function collectStatus(ctx: CommandContext): Promise<StatusReport> {
   const { paths } = ctx;
-  const supervisorPid = liveSupervisorPid(paths) ?? null;
+  const health = await inspect(paths);
   const supervisor = readSupervisorStatus(paths);
-  const record = readInstanceRecord(paths);
-  const running = supervisorPid !== null;
-  let ready: boolean | null = null;
-  const source = record ? readinessSource(record, paths) : undefined;
-  if (running && supervisor?.state === 'running' && source) {
-    ready = await checkHealthy(source);
-  } else if (running && supervisor?.state !== 'running') {
-    ready = false;
+  const { record } = health;
+  const orphan = health.supervisorPid === undefined ? findOurInstance(paths) : undefined;
+  let state: string;
+  let ready = health.ready;
+  let k3sPid: number | null = null;
+  if (health.supervisorPid !== undefined) {
+    state = health.state ?? 'starting';
+    k3sPid = supervisor?.childPid ?? null;
+  } else if (orphan?.childPid !== undefined) {
+    state = 'orphaned';
+    k3sPid = orphan.childPid;
+    const source = record ? readinessSource(record, paths) : undefined;
+    ready = source ? await orphanAnswersReady(source) : null;
+  } else {
+    // After a crash loop the supervisor has exited, but its status file tells why.
+    state = health.state === 'crashloop' ? 'crashloop' : 'stopped';
   }
-  // After a crash loop the supervisor has exited, but its status file tells why.
-  const state = running ? (supervisor?.state ?? 'starting') : supervisor?.state === 'crashloop' ? 'crashloop' : 'stopped';
   return {
-    running,
+    running: health.supervisorPid !== undefined || k3sPid !== null,
     state,
     ready,
     mode: record?.mode ?? null,
-    supervisorPid,
-    k3sPid: running ? (supervisor?.childPid ?? null) : null,
+    supervisorPid: health.supervisorPid ?? null,
+    k3sPid,
     starts: supervisor?.starts ?? 0,
     crashes: supervisor?.crashes ?? 0,
     lastExit: supervisor?.lastExit ?? null,
@@ -67,6 +91,12 @@ function describe(report: StatusReport): string[] {
   if (!report.running) return ['k3s-sandbox: not running'];
   const readiness =
     report.ready === null ? 'readiness unknown (no readable kubeconfig for it: root can run `k3s-sandbox up --user <you>`)' : report.ready ? 'ready' : 'not ready';
+  if (report.state === 'orphaned') {
+    return [
+      `k3s-sandbox: orphaned, ${readiness}, mode ${report.mode ?? 'unknown'}: k3s pid ${report.k3sPid} runs, but its supervisor is gone, so nothing restarts it`,
+      '  `k3s-sandbox up` restarts it under a supervisor; `k3s-sandbox down` stops it',
+    ];
+  }
   return [
     `k3s-sandbox: ${report.state}, ${readiness}, mode ${report.mode ?? 'unknown'}`,
     `  supervisor pid ${report.supervisorPid}, k3s pid ${report.k3sPid ?? 'none'}, starts ${report.starts}, crashes ${report.crashes}`,

@@ -21,7 +21,8 @@ const MAX_TASK_BYTES = 1024 * 1024;
 export type HomeTask =
   /** Merge `entries` (when given) into `kubeconfig`, write the rc blocks, and append to `claudeEnvFile`. */
   | { kind: 'publish'; home: string; kubeconfig: string; entries?: SandboxEntries; claudeEnvFile?: string }
-  | { kind: 'unpublish'; home: string };
+  /** Remove the rc blocks, and the k3s-sandbox entries from `kubeconfig` when given (uninstall). */
+  | { kind: 'unpublish'; home: string; kubeconfig?: string };
 
 export interface HomeTaskResult {
   changed: string[];
@@ -41,9 +42,25 @@ async function mergeKubeconfig(file: string, entries: SandboxEntries): Promise<b
   });
 }
 
+async function removeKubeconfigEntries(file: string): Promise<boolean> {
+  const { removeSandboxContext } = await import('../kube/kubeconfig.js');
+  return updating(file, () => {
+    const existing = readRegularFile(file);
+    if (existing === undefined) return false;
+    const without = removeSandboxContext(existing, file);
+    if (without === existing) return false;
+    replaceRegularFile(file, without, 0o600, { privateFile: true });
+    return true;
+  });
+}
+
 /** Does `task` with the current identity; returns what changed. */
 export async function performHomeTask(task: HomeTask): Promise<HomeTaskResult> {
-  if (task.kind === 'unpublish') return { changed: removeProfileBlocks(task.home), warnings: [] };
+  if (task.kind === 'unpublish') {
+    const changed = removeProfileBlocks(task.home);
+    if (task.kubeconfig && (await removeKubeconfigEntries(task.kubeconfig))) changed.push(task.kubeconfig);
+    return { changed, warnings: [] };
+  }
   const changed: string[] = [];
   const warnings: string[] = [];
   if (task.entries && (await mergeKubeconfig(task.kubeconfig, task.entries))) changed.push(task.kubeconfig);

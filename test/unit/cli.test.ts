@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,11 +16,17 @@ const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 function sandboxDirs(t: { after(fn: () => void): void }) {
   const root = mkdtempSync(join(tmpdir(), 'k3s-sandbox-cli-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
+  // A named config file must exist; it lives apart so that `root` shows only what the CLI created.
+  const etc = mkdtempSync(join(tmpdir(), 'k3s-sandbox-cli-etc-'));
+  writeFileSync(join(etc, 'config.json'), '{}\n');
+  t.after(() => {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(etc, { recursive: true, force: true });
+  });
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: join(root, 'home'),
-    K3S_SANDBOX_CONFIG: join(root, 'config.json'),
+    K3S_SANDBOX_CONFIG: join(etc, 'config.json'),
     K3S_SANDBOX_STATE_DIR: join(root, 'state'),
     K3S_SANDBOX_LOG_DIR: join(root, 'log'),
     K3S_SANDBOX_LIB_DIR: join(root, 'lib'),
@@ -64,7 +70,7 @@ test('a bad config file exits 2 before anything runs, naming the file', (t) => {
   const run = cli(['up'], env);
   assert.equal(run.code, 2);
   assert.ok(run.stderr.includes(`invalid value for httpsPort: "http" (from config file ${env.K3S_SANDBOX_CONFIG})`), run.stderr);
-  assert.deepEqual(readdirSync(root), ['config.json']);
+  assert.deepEqual(readdirSync(root), []);
 });
 
 test('unknown commands and a missing command exit 2 with the usage', (t) => {
@@ -96,20 +102,26 @@ test('doctor exits 1 when no mode can run (no k3s binary), with a remedy', (t) =
   const { root, env } = sandboxDirs(t);
   const run = cli(['doctor'], { ...env, K3S_SANDBOX_K3S: join(root, 'missing-k3s'), K3S_SANDBOX_BIN_DIR: join(root, 'nobin') });
   assert.equal(run.code, 1);
-  assert.match(run.stdout, /no k3s binary at .*missing-k3s\n\s+remedy: install the feature/);
+  assert.match(run.stdout, /missing-k3s is missing or not executable\n\s+remedy: install k3s/);
   assert.match(run.stdout, /no mode can run in this sandbox/);
 });
 
-test('env prints the export line for a readable kubeconfig, and fails clearly without one', (t) => {
-  const { env } = sandboxDirs(t);
-  const missing = cli(['env'], env);
-  assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /no readable kubeconfig .*run `k3s-sandbox up` first/);
-  mkdirSync(join(env.HOME!, '.kube'), { recursive: true });
-  writeFileSync(join(env.HOME!, '.kube', 'config'), 'apiVersion: v1\n');
-  const found = cli(['env'], env);
-  assert.equal(found.code, 0, found.stderr);
-  assert.equal(found.stdout, `export KUBECONFIG=${join(env.HOME!, '.kube', 'config')}\n`);
+test('in real gVisor: env reads the passwd home `up` publishes into, not $HOME, and fails clearly without a kubeconfig', (t) => {
+  const script = [
+    'set -u',
+    'exec 2>&1',
+    'useradd --create-home --shell /bin/bash tester',
+    'export K3S_SANDBOX_STATE_DIR=/tmp/state',
+    `run_env() { HOME=/tmp/elsewhere setpriv --reuid tester --regid tester --clear-groups node --import ${TSX} ${CLI} env; echo "rc $?"; }`,
+    'run_env',
+    'mkdir -p /tmp/elsewhere/.kube /home/tester/.kube && echo "apiVersion: v1" | tee /tmp/elsewhere/.kube/config > /home/tester/.kube/config',
+    'chmod -R a+rX /tmp/elsewhere && chown -R tester: /home/tester/.kube',
+    'run_env',
+  ].join('\n');
+  const run = runInGvisor(t, ['bash', '-c', script]);
+  if (!run) return;
+  assert.match(run.output, /no readable kubeconfig \(looked at \/home\/tester\/\.kube\/config and \/tmp\/state\/k3s\.yaml\); run `k3s-sandbox up` first\nrc 1\n/);
+  assert.match(run.output, /\nexport KUBECONFIG=\/home\/tester\/\.kube\/config\nrc 0\n/);
 });
 
 function capture(isTTY: boolean) {
@@ -157,4 +169,108 @@ test('in real gVisor: uninstall-profile removes the blocks for --user and leaves
   assert.match(output, /--- bashrc\nalias ll="ls -l"\nexport EDITOR=vi\nowner tester mode 644\n/);
   assert.match(output, /no k3s-sandbox profile blocks found for tester/);
   assert.match(output, /second rc: 0/);
+});
+
+test('the README\'s CLI block is the generated usage, and every command answers --help', async (t) => {
+  const { env } = sandboxDirs(t);
+  const help = cli(['--help'], env);
+  assert.equal(help.code, 0);
+  const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+  const block = /## The CLI\n\n```\n([\s\S]*?)```\n/.exec(readme);
+  assert.ok(block, 'README.md has a ```-fenced block under ## The CLI');
+  assert.equal(block[1], help.stdout, 'README.md\'s CLI block differs from `k3s-sandbox --help`: paste the latter');
+  const { COMMANDS } = await import('../../src/cli/commands.js');
+  for (const command of COMMANDS) {
+    const run = cli([command.name, '--help'], env);
+    assert.equal(run.code, 0, `${command.name} --help: ${run.stderr}`);
+    assert.ok(run.stdout.startsWith(`usage: k3s-sandbox ${command.name}`), run.stdout);
+    for (const option of command.options) assert.ok(run.stdout.includes(`--${option.name}`), `${command.name} --help names --${option.name}`);
+    if (!command.hidden) assert.ok(help.stdout.includes(`\n  ${command.name}`), `the usage lists ${command.name}`);
+  }
+});
+
+test('--version prints ours and the installed k3s\'s', (t) => {
+  const { root, env } = sandboxDirs(t);
+  const k3s = join(root, 'k3s');
+  writeFileSync(k3s, '#!/bin/sh\necho "k3s version v1.36.4+k3s1 (abcdef)"\necho "go version go1.24"\n', { mode: 0o755 });
+  const run = cli(['--version'], { ...env, K3S_SANDBOX_K3S: k3s });
+  const { version } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stdout, `k3s-sandbox ${version}\nk3s version v1.36.4+k3s1 (abcdef) (${k3s})\n`);
+  const none = cli(['--version'], { ...env, K3S_SANDBOX_K3S: join(root, 'missing') });
+  assert.match(none.stdout, /\nk3s: none at .*missing \(ENOENT\)\n$/);
+});
+
+const LENIENT: { name: string; args: string[]; code: number }[] = [
+  { name: 'down', args: ['down'], code: 0 },
+  { name: 'status', args: ['status'], code: 3 },
+  { name: 'logs', args: ['logs'], code: 1 },
+  { name: 'env', args: ['env'], code: 1 },
+];
+
+for (const command of LENIENT) {
+  test(`${command.name} warns about a bad setting or a corrupt config file and carries on`, (t) => {
+    const { env } = sandboxDirs(t);
+    const bogus = cli(command.args, { ...env, K3S_SANDBOX_MODE: 'bogus' });
+    assert.equal(bogus.code, command.code, bogus.stderr);
+    assert.match(bogus.stderr, /k3s-sandbox: ignoring a bad setting: invalid value for mode: "bogus" \(from env K3S_SANDBOX_MODE\)/);
+    writeFileSync(env.K3S_SANDBOX_CONFIG!, '{"mode": ');
+    const corrupt = cli(command.args, env);
+    assert.equal(corrupt.code, command.code, corrupt.stderr);
+    assert.match(corrupt.stderr, /k3s-sandbox: ignoring a bad setting: config file .* is not valid JSON/);
+  });
+}
+
+test('a K3S_SANDBOX_CONFIG that names a missing file is an error naming it', (t) => {
+  const { root, env } = sandboxDirs(t);
+  const missing = join(root, 'no-such-config.json');
+  const run = cli(['up'], { ...env, K3S_SANDBOX_CONFIG: missing });
+  assert.equal(run.code, 2);
+  assert.ok(run.stderr.includes(`config file ${missing} (from env K3S_SANDBOX_CONFIG) does not exist`), run.stderr);
+});
+
+test('every line of a multi-line error carries the k3s-sandbox: prefix (install.sh shows them as they are)', (t) => {
+  const { root, env } = sandboxDirs(t);
+  const run = cli(['write-config', '--output', join(root, 'config.json')], { ...env, VERSION: 'nope', MODE: 'bogus' });
+  assert.equal(run.code, 2);
+  const lines = run.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 2, run.stderr);
+  for (const line of lines) assert.match(line, /^k3s-sandbox: invalid value for (version|mode)/);
+});
+
+test('the README\'s example hook line is what session-context prints for that report', async () => {
+  const { renderHookOutput } = await import('../../src/commands/sessionContext.js');
+  const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+  const example = /for example\n`(k3s-sandbox: ready in [^`]+)`/.exec(readme);
+  assert.ok(example, 'README.md shows the one-line hook output');
+  const { LIMITS } = await import('../../src/steps/plan.js');
+  const report = {
+    ok: true,
+    state: 'ready',
+    mode: 'control-plane',
+    gvisor: true,
+    fallbacks: [],
+    alreadyRunning: false,
+    seconds: 1.8,
+    kubeconfig: '/root/.kube/config',
+    limits: LIMITS['control-plane'],
+    log: '/var/log/k3s-sandbox/k3s.log',
+  };
+  assert.equal(renderHookOutput({ kind: 'ready', report: report as never }, { kubeconfig: '/root/.kube/config' }, 'text'), example[1]);
+});
+
+test('in real gVisor: logs as a user who may not read the root-only log says permission denied and the remedy', (t) => {
+  const script = [
+    'set -u',
+    'exec 2>&1',
+    'useradd --create-home tester',
+    'mkdir -p /tmp/log && echo "k3s line" > /tmp/log/k3s.log && chmod 640 /tmp/log/k3s.log',
+    `as_tester() { setpriv --reuid tester --regid tester --clear-groups env K3S_SANDBOX_LOG_DIR=/tmp/log timeout 20 node --import ${TSX} ${CLI} "$@"; echo "rc $?"; }`,
+    'as_tester logs',
+    'as_tester logs -f',
+  ].join('\n');
+  const run = runInGvisor(t, ['bash', '-c', script]);
+  if (!run) return;
+  const denied = /k3s-sandbox: permission denied reading \/tmp\/log\/k3s\.log \(owner uid 0, group gid 0, mode 640\): run `sudo k3s-sandbox logs`, or read it as a member of its group\nrc 1\n/g;
+  assert.equal(run.output.match(denied)?.length, 2, run.output);
 });
