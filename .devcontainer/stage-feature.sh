@@ -3,7 +3,7 @@
 # built, and puts the feature from this working tree, in its packaged layout, at .devcontainer/k3s-sandbox, which
 # devcontainer.json references as "./k3s-sandbox". That folder is the extracted `npm run package` tgz: the feature
 # JSON, install.sh, the hooks, the bundle and both architectures' prebuilt helpers, the same files users get from
-# ghcr.io. It is rebuilt only when a source is newer than it.
+# ghcr.io. It is rebuilt only when a source is newer than it (extracted files take the time of staging).
 # The package is built with this machine's Node and C compilers when it has them all, else in a throwaway Node
 # container (the host has Docker anyway, to build the dev container). K3S_SANDBOX_FEATURE_TGZ=<tgz> stages an
 # existing package instead of building one.
@@ -57,7 +57,7 @@ package_in_container() {
 stage() {
   rm -rf "$TARGET.new"
   mkdir -p "$TARGET.new"
-  tar -xf "$1" -C "$TARGET.new"
+  tar -m -xf "$1" -C "$TARGET.new"
   rm -rf "$TARGET"
   mv "$TARGET.new" "$TARGET"
   say "staged $1 at $TARGET"

@@ -68,7 +68,12 @@ ghcr_scenario() {
   run env K3S_SANDBOX_FEATURE_TGZ="$BATS_TEST_TMPDIR/missing.tgz" sh "$WS/.devcontainer/stage-feature.sh"
   [ "$status" -ne 0 ]
   [ -f "$target/devcontainer-feature.json" ] && [ -f "$target/dist/k3s-sandbox.mjs" ]
-  # Nothing in this scratch workspace is newer than the staged feature: no rebuild.
+  # Staged files take the time of staging, not the package's: a source edited a minute ago, before the staging,
+  # does not make a package built last year stale.
+  mkdir -p "$BATS_TEST_TMPDIR/old" && tar -xf "$TGZ" -C "$BATS_TEST_TMPDIR/old"
+  tar -C "$BATS_TEST_TMPDIR/old" --mtime=2025-01-01 -cf "$BATS_TEST_TMPDIR/old.tgz" .
+  mkdir -p "$WS/src" && touch -d '1 minute ago' "$WS/src/edited.ts" "$WS/src"
+  K3S_SANDBOX_FEATURE_TGZ="$BATS_TEST_TMPDIR/old.tgz" sh "$WS/.devcontainer/stage-feature.sh"
   run sh "$WS/.devcontainer/stage-feature.sh"
   [ "$status" -eq 0 ]
   [[ "$output" == *"is up to date"* ]]
