@@ -34,9 +34,12 @@ require_node() {
   [ "$major" -ge 18 ] || fail "Node.js >= 18 is required, found $(node --version)"
 }
 
+# The bootstrapper is its entry, dist/k3s-sandbox.mjs, plus the chunks it loads from beside it.
 require_bundle() {
   BUNDLE="$FEATURE_DIR/dist/k3s-sandbox.mjs"
   [ -f "$BUNDLE" ] || fail "$BUNDLE is missing: in a source checkout run 'npm ci && npm run build' first"
+  set -- "$FEATURE_DIR"/dist/k3s-sandbox-chunk-*.mjs
+  [ -f "$1" ] || fail "the chunks of $BUNDLE are missing: in a source checkout run 'npm run build' again"
 }
 
 # Nothing outside the stage directory is created before commit_stage, so a failure leaves no trace.
@@ -94,7 +97,8 @@ stage_helpers() {
 }
 
 stage_payload() {
-  cp "$BUNDLE" "$STAGE/k3s-sandbox.mjs"
+  cp "$BUNDLE" "$FEATURE_DIR"/dist/k3s-sandbox-chunk-*.mjs "$STAGE/"
+  chmod 0644 "$STAGE"/k3s-sandbox-chunk-*.mjs
   chmod 0755 "$STAGE/k3s-sandbox.mjs"
   mkdir -p "$STAGE/hooks"
   cp "$FEATURE_DIR/hooks/entrypoint.sh" "$FEATURE_DIR/hooks/post-start.sh" "$FEATURE_DIR/hooks/session-start.sh" "$STAGE/hooks/"

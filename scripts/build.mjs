@@ -8,24 +8,40 @@ const dist = path.join(root, 'dist');
 const compilers = { x86_64: 'x86_64-linux-gnu-gcc', aarch64: 'aarch64-linux-gnu-gcc' };
 const nativeArch = (await $`uname -m`.quiet()).stdout.trim();
 const cProjects = ['interceptor', 'supervisor'];
+const CHUNK_PREFIX = 'k3s-sandbox-chunk-';
 
+/**
+ * The bootstrapper is code-split: a small entry, dist/k3s-sandbox.mjs, which holds the command declarations, and
+ * chunks beside it (dist/k3s-sandbox-chunk-*.mjs) that a command imports when it runs, so `--help`, `status` and
+ * `env` never parse the Kubernetes client. install.sh copies the entry and its chunks into one directory.
+ */
 async function bundleBootstrapper() {
+  for (const stale of await fs.readdir(dist)) {
+    if (stale.startsWith(CHUNK_PREFIX)) await fs.remove(path.join(dist, stale));
+  }
+  const version = (await fs.readJson(path.join(root, 'package.json'))).version;
   await build({
-    entryPoints: [path.join(root, 'src/cli.ts')],
-    outfile: path.join(dist, 'k3s-sandbox.mjs'),
+    entryPoints: { 'k3s-sandbox': path.join(root, 'src/cli.ts') },
+    outdir: dist,
+    splitting: true,
+    chunkNames: `${CHUNK_PREFIX}[hash]`,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     target: 'node18',
     format: 'esm',
     minify: true,
     legalComments: 'eof',
-    // Some CommonJS dependencies call require(); give the ESM bundle one.
+    define: { K3S_SANDBOX_VERSION: JSON.stringify(version) },
+    // Some CommonJS dependencies call require(); give each ESM file one.
     banner: {
-      js: "#!/usr/bin/env node\nimport { createRequire as __k3sCreateRequire } from 'node:module';\nconst require = __k3sCreateRequire(import.meta.url);",
+      js: "import { createRequire as __k3sCreateRequire } from 'node:module';\nconst require = __k3sCreateRequire(import.meta.url);",
     },
     logLevel: 'warning',
   });
-  await fs.chmod(path.join(dist, 'k3s-sandbox.mjs'), 0o755);
+  const entry = path.join(dist, 'k3s-sandbox.mjs');
+  await fs.writeFile(entry, `#!/usr/bin/env node\n${await fs.readFile(entry, 'utf8')}`);
+  await fs.chmod(entry, 0o755);
 }
 
 async function compilerFor(arch) {
@@ -52,4 +68,4 @@ async function compileHelpers() {
 await fs.mkdirp(dist);
 await bundleBootstrapper();
 await compileHelpers();
-console.log(`built ${path.relative(root, dist)}/: k3s-sandbox.mjs, ${Object.keys(compilers).join(' and ')} helpers`);
+console.log(`built ${path.relative(root, dist)}/: k3s-sandbox.mjs and its chunks, ${Object.keys(compilers).join(' and ')} helpers`);

@@ -12,10 +12,11 @@ const ARCHES = ['x86_64', 'aarch64'];
 const HELPERS = ['k3s-sandbox-intercept', 'k3s-sandbox-supervise'];
 const HOOKS = ['entrypoint.sh', 'post-start.sh', 'session-start.sh', 'claude-setup.sh', 'claude-settings.json'];
 
-// C sources only: the checkouts' build/ dirs hold objects for this machine.
+// C sources only: the checkouts' build/ dirs hold objects for this machine, and the interceptor's fuzz target
+// (interceptor/fuzz/, with its corpus) is a test, not something install.sh builds.
 function isCSource(file) {
-  const relative = path.relative(root, file);
-  return !relative.split(path.sep).includes('build') && !relative.endsWith('.o');
+  const parts = path.relative(root, file).split(path.sep);
+  return !parts.includes('build') && !(parts[0] === 'interceptor' && parts[1] === 'fuzz') && !file.endsWith('.o');
 }
 
 async function copyInto(relative, filter) {
@@ -27,9 +28,10 @@ async function stageFeature() {
   await fs.mkdirp(stage);
   for (const file of ['devcontainer-feature.json', 'install.sh', 'NOTES.md', 'LICENSE']) await copyInto(file);
   for (const hook of HOOKS) await copyInto(path.join('hooks', hook));
-  await copyInto('dist/k3s-sandbox.mjs');
-  // esbuild writes the licence comments it strips here, when the bundle has any.
-  if (await fs.pathExists(path.join(root, 'dist/k3s-sandbox.mjs.LEGAL.txt'))) await copyInto('dist/k3s-sandbox.mjs.LEGAL.txt');
+  // The bootstrapper: its entry and the chunks it loads (scripts/build.mjs).
+  for (const file of await fs.readdir(path.join(root, 'dist'))) {
+    if (file === 'k3s-sandbox.mjs' || /^k3s-sandbox-chunk-.*\.mjs$/.test(file)) await copyInto(path.join('dist', file));
+  }
   for (const arch of ARCHES) {
     for (const helper of HELPERS) await copyInto(path.join('dist', arch, helper));
   }

@@ -35,6 +35,14 @@ packaged_scenario() {
   ! grep -E '(^|/)build/|\.o$|node_modules|/src/install/' <<<"$output"
 }
 
+@test "package: the bootstrapper's chunks travel with its entry, and the interceptor's fuzz target stays out" {
+  run tar -tf "$TGZ"
+  [ "$status" -eq 0 ]
+  grep -qE '^\./dist/k3s-sandbox-chunk-[A-Z0-9]+\.mjs$' <<<"$output"
+  [ "$(grep -cE '^\./dist/k3s-sandbox-chunk-' <<<"$output")" -eq "$(find "$DIST" -maxdepth 1 -name 'k3s-sandbox-chunk-*.mjs' | wc -l)" ]
+  ! grep -q '^\./interceptor/fuzz' <<<"$output"
+}
+
 @test "package: install.sh from the extracted tgz installs in an empty directory (prebuilt helpers)" {
   run packaged_scenario '
     VERSION=v1.33.5+k3s1 BINARYPATH=/tmp/k3s-airgap ./install.sh
