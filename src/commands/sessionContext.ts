@@ -11,7 +11,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, loadConfig, type ConfigSources } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { isRoot } from '../instance/root.js';
@@ -185,26 +184,12 @@ async function statusOf(ctx: CommandContext): Promise<StatusReport | undefined> 
 
 export type SessionContextValues = Record<string, string | boolean | undefined>;
 
-function parseFlags(args: string[]): SessionContextValues {
-  try {
-    return parseArgs({
-      args,
-      options: { format: { type: 'string' }, 'up-result': { type: 'string' }, 'up-errors': { type: 'string' } },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    throw new ConfigError(`session-context: ${(error as Error).message}`);
-  }
-}
-
 function stringOption(value: string | boolean | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** Takes the raw arguments, or the option values a declarative CLI has already parsed. */
-export async function main(input: string[] | SessionContextValues): Promise<number> {
-  const values = Array.isArray(input) ? parseFlags(input) : input;
+/** Runs with the option values src/cli/sessionContext.ts parsed. */
+export async function main(values: SessionContextValues): Promise<number> {
   const format = stringOption(values.format) ?? 'text';
   if (!(HOOK_FORMATS as readonly string[]).includes(format)) {
     throw new ConfigError(`session-context: invalid value for --format: ${JSON.stringify(format)}; allowed: ${HOOK_FORMATS.join(', ')}`);
