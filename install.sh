@@ -101,7 +101,8 @@ stage_payload() {
   chmod 0644 "$STAGE"/k3s-sandbox-chunk-*.mjs
   chmod 0755 "$STAGE/k3s-sandbox.mjs"
   mkdir -p "$STAGE/hooks"
-  cp "$FEATURE_DIR/hooks/entrypoint.sh" "$FEATURE_DIR/hooks/post-start.sh" "$FEATURE_DIR/hooks/session-start.sh" "$STAGE/hooks/"
+  cp "$FEATURE_DIR/hooks/entrypoint.sh" "$FEATURE_DIR/hooks/post-start.sh" "$FEATURE_DIR/hooks/session-start.sh" \
+    "$FEATURE_DIR/hooks/lifecycle.sh" "$STAGE/hooks/"
   chmod 0755 "$STAGE"/hooks/*.sh
   chmod 0755 "$STAGE"
 }

@@ -4,27 +4,32 @@
 # lifecycle command would make the devcontainer CLI skip the user's own postStart/postAttach commands.
 set -u
 
-SHARE_DIR=/usr/local/share/k3s-sandbox
-. "$SHARE_DIR/lifecycle.env"
+. /usr/local/share/k3s-sandbox/hooks/lifecycle.sh
 
 if [ "$K3S_SANDBOX_AUTOSTART" != true ]; then
   echo "k3s-sandbox: autoStart is false; run 'k3s-sandbox up' to start the cluster"
   exit 0
 fi
 
-STARTUP_LOCK=/run/k3s-sandbox-startup.lock
-LOCK_WAIT_SECONDS=900
+# Without root or sudo, only the entrypoint's root `up` can start the cluster and publish this user's kubeconfig:
+# when the entrypoint launched one (its log exists), `up` as this user follows it once it runs, so try again until it
+# has, within the time a cold start may take.
+FOLLOW_SECONDS=300
+follow_root_up() {
+  [ -e "$LOG_DIR/entrypoint.log" ] || { up_for "$(id -un)"; return; }
+  waited=0
+  until up_for "$(id -un)"; do
+    [ "$waited" -lt "$FOLLOW_SECONDS" ] || return 1
+    sleep 3
+    waited=$((waited + 3))
+  done
+}
 
-# Root publishes kubeconfigs for other users: with passwordless sudo, ask root to do it for this user directly.
-# Without it, first let the entrypoint's root `up` (which publishes for the remote user) finish: it holds the lock.
-if [ "$(id -u)" != 0 ] && sudo -n true 2>/dev/null; then
-  set -- sudo -n "$K3S_SANDBOX_NODE" "$SHARE_DIR/k3s-sandbox.mjs" up --wait --user "$(id -un)"
+# Root publishes kubeconfigs for other users: as root, or with passwordless sudo, ask root to do it for this user.
+if [ "$(id -u)" = 0 ] || sudo -n true 2>/dev/null; then
+  as_root up_for "$(id -un)"
 else
-  if [ -e "$STARTUP_LOCK" ] && command -v flock >/dev/null 2>&1; then
-    flock -s -w "$LOCK_WAIT_SECONDS" "$STARTUP_LOCK" true 2>/dev/null || true
-  fi
-  set -- "$K3S_SANDBOX_NODE" "$SHARE_DIR/k3s-sandbox.mjs" up --wait
-fi
-"$@" ||
+  follow_root_up
+fi ||
   echo "k3s-sandbox: the cluster is not ready (see 'k3s-sandbox status' and 'k3s-sandbox logs'); other lifecycle commands go on" >&2
 exit 0

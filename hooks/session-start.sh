@@ -83,15 +83,23 @@ as_root() {
   if [ "$EUID" = 0 ]; then "$@"; else sudo -n -E "$@"; fi
 }
 
-# Feature option names (VERSION, MODE, ...) are too generic to take from a hook's environment: unset them so the
-# installer uses its defaults plus any K3S_SANDBOX_* settings.
+# Feature option variables (VERSION, MODE, ...) are too generic to take from a hook's environment: the installer runs
+# without them (its defaults plus any K3S_SANDBOX_* settings). Their names come from the bundle next to the installer.
+unset_feature_options() {
+  local name
+  UNSET_OPTIONS=()
+  for name in $(node "${INSTALLER%/*}/dist/k3s-sandbox.mjs" write-config --option-names 2>/dev/null); do
+    UNSET_OPTIONS+=(-u "$name")
+  done
+}
+
 install_when_missing() {
   [ -x /usr/local/bin/k3s ] && [ -e "$CLI" ] && return 0
   [ -f "$INSTALLER" ] || report "k3s-sandbox: not installed, and no installer at $INSTALLER; no cluster in this session"
   progress "k3s-sandbox is not installed; running $INSTALLER"
   [ "${CLAUDE_CODE_REMOTE:-}" != true ] || progress "hooks/claude-setup.sh as the cloud environment's setup script installs it once, in the cached snapshot"
-  if ! as_root env -u VERSION -u MODE -u AUTOSTART -u WAITTIMEOUT -u REGISTRIES -u BINARYPATH -u DISABLE \
-    -u DATADIR -u HTTPSPORT -u RELEASEURL -u CHANNELURL sh "$INSTALLER" 2>"$SCRATCH/install.err" >&2; then
+  unset_feature_options
+  if ! as_root env "${UNSET_OPTIONS[@]}" sh "$INSTALLER" 2>"$SCRATCH/install.err" >&2; then
     cat "$SCRATCH/install.err" >&2
     report "k3s-sandbox: install failed, no cluster in this session: $(last_line_of "$SCRATCH/install.err")"
   fi

@@ -10,7 +10,7 @@ const stage = path.join(root, 'build', 'package-stage', 'k3s-sandbox');
 const output = path.join(root, 'build', 'package');
 const ARCHES = ['x86_64', 'aarch64'];
 const HELPERS = ['k3s-sandbox-intercept', 'k3s-sandbox-supervise'];
-const HOOKS = ['entrypoint.sh', 'post-start.sh', 'session-start.sh', 'claude-setup.sh', 'claude-settings.json'];
+const HOOKS = ['entrypoint.sh', 'post-start.sh', 'lifecycle.sh', 'session-start.sh', 'claude-setup.sh', 'claude-settings.json'];
 
 // C sources only: the checkouts' build/ dirs hold objects for this machine, and the interceptor's fuzz target
 // (interceptor/fuzz/, with its corpus) is a test, not something install.sh builds.

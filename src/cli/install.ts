@@ -4,8 +4,17 @@ import type { CommandDeclaration } from './command.js';
 export const writeConfig: CommandDeclaration = {
   name: 'write-config',
   description: 'used by install.sh: the feature options (env VERSION, MODE, ...) to a validated config.json',
-  options: [{ name: 'output', value: 'FILE', description: 'where to write it', default: '/usr/local/etc/k3s-sandbox/config.json' }],
-  async run(_values, args) {
+  options: [
+    { name: 'output', value: 'FILE', description: 'where to write it', default: '/usr/local/etc/k3s-sandbox/config.json' },
+    { name: 'option-names', description: 'only print the option variables it reads (VERSION, MODE, ...), one a line, for the hooks' },
+  ],
+  async run(values, args) {
+    if (values['option-names']) {
+      const { CONFIG_KEYS } = await import('../config.js');
+      const { optionEnvName } = await import('../install/write-config.js');
+      process.stdout.write(CONFIG_KEYS.map((key) => `${optionEnvName(key)}\n`).join(''));
+      return 0;
+    }
     return (await import('../install/index.js')).main(['write-config', ...args]);
   },
 };

@@ -190,3 +190,34 @@ SESSION_JSON='{"session_id":"test-session","transcript_path":"/tmp/t.jsonl","cwd
   [[ "$output" == *"readyz: ok"* ]]
   [[ "$output" == *"supervisors: 1"* ]]
 }
+
+@test "SessionStart hook: every feature option variable in the hook's environment (SHA256, INSECUREREGISTRIES, ...) is kept from the installer" {
+  run install_scenario "
+    $USE_DOUBLE
+    rc=0; echo '$SESSION_JSON' | SHA256=not-a-digest INSECUREREGISTRIES='bad host' IMAGEDIGEST=x MODE=bogus \"\$REPO_ROOT/hooks/session-start.sh\" >\"\$W/stdout\" 2>\"\$W/stderr\" || rc=\$?
+    echo \"exit \$rc: \$(cat \"\$W/stdout\")\"
+    grep -h 'invalid value' \"\$W/stderr\" || echo 'no option complaint'"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"exit 0: k3s-sandbox: ready"* ]]
+  [[ "$output" == *"no option complaint"* ]]
+}
+
+@test "lifecycle: the entrypoint takes no lock a plain user could hold; post-start as a user without sudo follows the entrypoint's root up and gets a kubeconfig" {
+  run install_scenario "
+    $USE_DOUBLE
+    useradd --create-home dev
+    _REMOTE_USER=dev BINARYPATH=\"\$K3S_SANDBOX_BINARY_PATH\" SHA256=\"\$K3S_SANDBOX_SHA256\" \"\$REPO_ROOT/install.sh\" 2>/dev/null
+    /usr/local/share/k3s-sandbox/hooks/entrypoint.sh
+    rc=0; setpriv --reuid dev --regid dev --init-groups env HOME=/home/dev /usr/local/share/k3s-sandbox/hooks/post-start.sh >\"\$W/post\" 2>&1 || rc=\$?
+    echo \"post-start exit \$rc\"
+    cat \"\$W/post\"
+    [ -e /run/k3s-sandbox-startup.lock ] && echo 'STARTUP LOCK' || echo 'no startup lock'
+    echo \"dev: \$(setpriv --reuid dev --regid dev --init-groups env HOME=/home/dev kubectl --kubeconfig /home/dev/.kube/config get --raw /readyz)\""
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"post-start exit 0"* ]]
+  [[ "$output" != *"the cluster is not ready"* ]]
+  [[ "$output" == *"no startup lock"* ]]
+  [[ "$output" == *"dev: ok"* ]]
+}
