@@ -35,13 +35,15 @@ check_prerequisites() {
 }
 
 # Feature option names (VERSION, MODE, ...) are too generic to take from the environment; K3S_SANDBOX_* settings
-# are what the installer reads here.
+# are what the installer reads here. write-config lists those names.
 run_installer() {
-  local bounded=()
+  local bounded=() unset_options=() name
   command -v timeout >/dev/null 2>&1 && bounded=(timeout --kill-after=10 "$BUDGET_SECONDS")
+  for name in $(node "$PACKAGE_DIR/dist/k3s-sandbox.mjs" write-config --option-names 2>/dev/null); do
+    unset_options+=(-u "$name")
+  done
   K3S_SANDBOX_REGISTRIES="${K3S_SANDBOX_REGISTRIES-mirror.gcr.io,docker.io}" "${bounded[@]}" \
-    env -u VERSION -u MODE -u AUTOSTART -u WAITTIMEOUT -u REGISTRIES -u BINARYPATH -u DISABLE -u DATADIR \
-    -u HTTPSPORT -u RELEASEURL -u CHANNELURL sh "$INSTALLER"
+    env "${unset_options[@]}" sh "$INSTALLER"
 }
 
 main() {

@@ -79,10 +79,11 @@ setup_seconds() {
   [[ "$output" == *"kubectl: namespace/default"* ]]
 }
 
-@test "claude-setup.sh: air-gapped from a local k3s binary (BINARYPATH), from the package in an empty repo, within budget" {
+@test "claude-setup.sh: air-gapped from a local k3s binary (BINARYPATH), from the package in an empty repo, within budget; stray VERSION/SHA256 variables are not options" {
   run install_scenario "
     cp \"\$FIXTURES_BIN/k3s-double\" \"\$W/k3s-airgap\"
     export K3S_SANDBOX_BINARY_PATH=\"\$W/k3s-airgap\" K3S_SANDBOX_SHA256=\"\$(sha256sum \"\$W/k3s-airgap\" | cut -d' ' -f1)\"
+    export VERSION=whatever-some-tool-set SHA256=not-a-digest INSECUREREGISTRIES=bogus
     $EMPTY_REPO
     $RUN_SETUP
     find /usr/local/share/k3s-sandbox/bin -type f -printf 'helper: %f\n'
