@@ -50,33 +50,17 @@ make_stage() {
   trap 'rm -rf "$STAGE"' EXIT
 }
 
-# write-config validates every option (VERSION, MODE, ...) and fails naming each bad one, before anything is placed.
-write_config() {
-  node "$BUNDLE" write-config --output "$CONFIG_STAGE"
+# _REMOTE_USER (the user the entrypoint publishes a kubeconfig for) goes into lifecycle.env: plain names only.
+check_remote_user() {
+  case "${_REMOTE_USER:-root}" in
+    "" | -* | *[!A-Za-z0-9._-]*) fail "_REMOTE_USER '${_REMOTE_USER}' is not a plain user name (letters, digits, . _ -)" ;;
+  esac
 }
 
-# What the lifecycle scripts need: whether to start the cluster (AUTOSTART was validated by write-config), the
-# absolute node path (sudo's secure_path and login shells may not see the PATH Node was installed on), and the
-# remote user the entrypoint publishes a kubeconfig for.
-write_lifecycle_env() {
-  case "$(echo "${AUTOSTART:-true}" | tr '[:upper:]' '[:lower:]')" in
-    false | 0 | no) autostart=false ;;
-    *) autostart=true ;;
-  esac
-  node_path="$(command -v node)"
-  case "$node_path" in
-    /*) ;;
-    *) fail "node resolved to '$node_path', not an absolute path" ;;
-  esac
-  case "$node_path" in
-    *"'"*) fail "the path to node contains a quote: $node_path" ;;
-  esac
-  remote_user="${_REMOTE_USER:-root}"
-  case "$remote_user" in
-    "" | -* | *[!A-Za-z0-9._-]*) fail "_REMOTE_USER '$remote_user' is not a plain user name (letters, digits, . _ -)" ;;
-  esac
-  printf "K3S_SANDBOX_AUTOSTART=%s\nK3S_SANDBOX_NODE='%s'\nK3S_SANDBOX_REMOTE_USER=%s\n" \
-    "$autostart" "$node_path" "$remote_user" >"$STAGE/lifecycle.env"
+# write-config validates every option (VERSION, MODE, ...) and fails naming each bad one, before anything is placed,
+# and writes lifecycle.env for the lifecycle scripts (autoStart, the absolute node, the remote user).
+write_config() {
+  node "$BUNDLE" write-config --output "$CONFIG_STAGE" --lifecycle-env "$STAGE/lifecycle.env"
 }
 
 # Prebuilt static helpers for this arch when the package carries them, else built from the bundled C sources.
@@ -140,9 +124,9 @@ main() {
   detect_arch
   require_node
   require_bundle
+  check_remote_user
   make_stage
   write_config
-  write_lifecycle_env
   stage_helpers
   stage_payload
   install_k3s

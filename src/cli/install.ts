@@ -6,6 +6,7 @@ export const writeConfig: CommandDeclaration = {
   description: 'used by install.sh: the feature options (env VERSION, MODE, ...) to a validated config.json',
   options: [
     { name: 'output', value: 'FILE', description: 'where to write it', default: '/usr/local/etc/k3s-sandbox/config.json' },
+    { name: 'lifecycle-env', value: 'FILE', description: 'also write what the lifecycle scripts source there (autoStart, node, remote user)' },
     { name: 'option-names', description: 'only print the option variables it reads (VERSION, MODE, ...), one a line, for the hooks' },
   ],
   async run(values, args) {

@@ -3,10 +3,12 @@ import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig } from '../config.js';
 import { constants } from 'node:os';
 import { AllSourcesFailedError, InstallAbortedError, archOf, installK3s } from './install-k3s.js';
 import { configFromOptionEnv, writeConfigFile } from './write-config.js';
+import { writeLifecycleEnv } from './lifecycle-env.js';
 
 /**
  * The two commands install.sh runs, in this order:
- *   write-config [--output FILE]   feature options (env VERSION, MODE, ...) → validated config.json
+ *   write-config [--output FILE] [--lifecycle-env FILE]   feature options (env VERSION, MODE, ...) → validated config.json,
+ *                                  and what the lifecycle scripts source (lifecycle-env.ts)
  *   install-k3s [--config FILE] [--arch amd64|arm64] [--bin-dir DIR] [--record FILE] [--timeout SECONDS]
  * Exit codes: 0 done, 1 install failed (or --timeout passed), 2 bad input, 128+n interrupted by signal n.
  */
@@ -30,11 +32,16 @@ function log(command: string): (line: string) => void {
 }
 
 async function writeConfigCommand(args: string[]): Promise<number> {
-  const values = parseFlags('write-config', args, ['output']);
+  const values = parseFlags('write-config', args, ['output', 'lifecycle-env']);
   const file = values.output ?? DEFAULT_CONFIG_FILE;
   const config = configFromOptionEnv(process.env);
   await writeConfigFile(file, config);
   log('write-config')(`wrote ${file}`);
+  const lifecycleFile = values['lifecycle-env'];
+  if (lifecycleFile !== undefined) {
+    writeLifecycleEnv(lifecycleFile, config, process.env);
+    log('write-config')(`wrote ${lifecycleFile}`);
+  }
   return 0;
 }
 
