@@ -9,6 +9,7 @@ const compilers = { x86_64: 'x86_64-linux-gnu-gcc', aarch64: 'aarch64-linux-gnu-
 const nativeArch = (await $`uname -m`.quiet()).stdout.trim();
 const cProjects = ['interceptor', 'supervisor'];
 const CHUNK_PREFIX = 'k3s-sandbox-chunk-';
+const ENTRY = 'k3s-sandbox.mjs';
 
 /**
  * The bootstrapper is code-split: a small entry, dist/k3s-sandbox.mjs, which holds the command declarations, and
@@ -16,13 +17,27 @@ const CHUNK_PREFIX = 'k3s-sandbox-chunk-';
  * `env` never parse the Kubernetes client. install.sh copies the entry and its chunks into one directory.
  */
 async function bundleBootstrapper() {
-  for (const stale of await fs.readdir(dist)) {
-    if (stale.startsWith(CHUNK_PREFIX)) await fs.remove(path.join(dist, stale));
+  // Built aside, then moved in: chunks first (content-hashed names), the entry by one rename, and only then the old
+  // chunks go, so a k3s-sandbox started from dist/ meanwhile finds a complete set.
+  const staging = await fs.mkdtemp(path.join(dist, '.bootstrapper-'));
+  try {
+    await bundleInto(staging);
+    const fresh = await fs.readdir(staging);
+    for (const name of fresh) if (name !== ENTRY) await fs.rename(path.join(staging, name), path.join(dist, name));
+    await fs.rename(path.join(staging, ENTRY), path.join(dist, ENTRY));
+    for (const name of await fs.readdir(dist)) {
+      if (name.startsWith(CHUNK_PREFIX) && !fresh.includes(name)) await fs.remove(path.join(dist, name));
+    }
+  } finally {
+    await fs.remove(staging);
   }
+}
+
+async function bundleInto(outdir) {
   const version = (await fs.readJson(path.join(root, 'package.json'))).version;
   await build({
     entryPoints: { 'k3s-sandbox': path.join(root, 'src/cli.ts') },
-    outdir: dist,
+    outdir,
     splitting: true,
     chunkNames: `${CHUNK_PREFIX}[hash]`,
     outExtension: { '.js': '.mjs' },
@@ -39,7 +54,7 @@ async function bundleBootstrapper() {
     },
     logLevel: 'warning',
   });
-  const entry = path.join(dist, 'k3s-sandbox.mjs');
+  const entry = path.join(outdir, ENTRY);
   await fs.writeFile(entry, `#!/usr/bin/env node\n${await fs.readFile(entry, 'utf8')}`);
   await fs.chmod(entry, 0o755);
 }
