@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { execaSync } from 'execa';
+import { spawnSync } from 'node:child_process';
 
 export interface TargetUser {
   name: string;
@@ -28,12 +28,10 @@ export function lookUpUser(name: string): TargetUser | undefined {
   } catch {
     // No readable /etc/passwd: fall through to getent.
   }
-  try {
-    const result = execaSync('getent', ['passwd', name], { reject: false });
-    return result.exitCode === 0 ? parsePasswdLine(String(result.stdout).trim()) : undefined;
-  } catch {
-    return undefined;
-  }
+  // node:child_process rather than execa: `env` resolves a user, and loading execa would be most of its start-up
+  // cost in gVisor, for a call that rarely happens.
+  const result = spawnSync('getent', ['passwd', name], { encoding: 'utf8', timeout: 10_000 });
+  return result.status === 0 ? parsePasswdLine(result.stdout.trim()) : undefined;
 }
 
 export function chosenUserName(requested: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
