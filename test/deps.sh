@@ -20,6 +20,7 @@ flock util-linux
 ip iproute2
 curl curl
 kubectl kubernetes-client
+jq jq
 make make
 cc gcc
 clang clang
@@ -46,8 +47,24 @@ install_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+# Go >= 1.26 comes with the machine image (Debian 12 has no such package); it builds the fixtures assembled from
+# upstream modules (test/fixtures/k3s-upstream, test/fixtures/helm).
+require_modern_go() {
+  local version minor
+  version="$(GOTOOLCHAIN=local go env GOVERSION 2>/dev/null)" || {
+    echo "test/deps.sh: go is not on PATH; test/fixtures/k3s-upstream and helm need Go >= 1.26 (https://go.dev/dl/)" >&2
+    exit 1
+  }
+  minor="$(echo "$version" | sed -n 's/^go1\.\([0-9]*\).*/\1/p')"
+  if [ -z "$minor" ] || [ "$minor" -lt 26 ]; then
+    echo "test/deps.sh: test/fixtures/k3s-upstream and helm need Go >= 1.26; $(command -v go) is $version" >&2
+    exit 1
+  fi
+}
+
 main() {
   local missing
+  require_modern_go
   missing="$(missing_packages | tr '\n' ' ')"
   [ -n "${missing// /}" ] || return 0
   if [ "$(id -u)" != 0 ]; then

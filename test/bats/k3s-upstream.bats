@@ -1,0 +1,107 @@
+#!/usr/bin/env bats
+# The upstream-assembled k3s (test/fixtures/k3s-upstream) as a real process: its k3s-shaped CLI, and the real
+# kube-apiserver, controller-manager and scheduler over kine, natively (in private net and mount namespaces, so
+# ports 6443/10257/10259 never meet the host's) and in gVisor. Measurements are printed, not asserted.
+
+load '../lib/common'
+
+setup_file() {
+  require_built "$FIXTURES_BIN/k3s-upstream" test/fixtures/k3s-upstream/build.sh
+  require_built "$FIXTURES_BIN/helm" test/fixtures/helm/build.sh
+}
+
+setup() {
+  K3S="$FIXTURES_BIN/k3s-upstream"
+  LIFECYCLE="$REPO_ROOT/test/fixtures/k3s-upstream/lifecycle-test.sh"
+  T="$BATS_TEST_TMPDIR"
+  export K3S_UPSTREAM_GLOBAL_KUBECONFIG="$T/etc/k3s.yaml" KUBECACHEDIR="$T/kube-cache"
+}
+
+# in_private_net CMD...: runs CMD in new network and mount namespaces with loopback up; they vanish with it.
+in_private_net() {
+  unshare --net --mount -- sh -c 'ip link set lo up && exec "$@"' sh "$@"
+}
+
+# show_measurements: prints the key=value lines of the last run as TAP diagnostics.
+show_measurements() {
+  printf '%s\n' "$output" | grep -E '^[a-z_]+=' | sed "s/^/# $1: /" >&3
+}
+
+@test "--version prints the k3s version line and the Go version, like k3s" {
+  run "$K3S" --version
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "k3s version v1.36.4+k3s1 (upstream-assembled)" ]
+  [[ "${lines[1]}" =~ ^go\ version\ go1\.2[6-9] ]]
+}
+
+@test "an unknown server flag is rejected with urfave/cli's text and exit 1, like k3s" {
+  run "$K3S" server --disable-agent --xyz
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"Incorrect Usage: flag provided but not defined: -xyz"* ]]
+  [[ "$output" == *'level=fatal msg="Error: flag provided but not defined: -xyz"'* ]]
+}
+
+@test "without --disable-agent it refuses, names the missing agent half, and creates nothing" {
+  run "$K3S" server --data-dir "$T/data"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"the agent half (kubelet, kube-proxy, containerd) is not built yet; pass --disable-agent"* ]]
+  [ ! -e "$T/data" ]
+}
+
+@test "k3s flags it cannot honour are errors that name them" {
+  run "$K3S" server --disable-agent --data-dir "$T/data" --cluster-init
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"does not implement --cluster-init"* ]]
+  run "$K3S" server --disable-agent --data-dir "$T/data" --egress-selector-mode=pod
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"does not implement --egress-selector-mode=pod"* ]]
+  run "$K3S" server --disable-agent --data-dir "$T/data" --egress-selector-mode=bogus
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"invalid egress-selector-mode bogus"* ]]
+}
+
+@test "k3s kubectl and a kubectl symlink to k3s are the real kubectl" {
+  run "$K3S" kubectl version --client -o json
+  [ "$status" -eq 0 ]
+  [ "$(printf '%s' "$output" | jq -r .clientVersion.gitVersion)" = v1.36.3 ]
+  ln -s "$K3S" "$T/kubectl"
+  run "$T/kubectl" create configmap probe --from-literal=a=b --dry-run=client -o jsonpath='{.data.a}'
+  [ "$status" -eq 0 ]
+  [ "$output" = b ]
+}
+
+@test "without host-local on PATH the server logs k3s's agent-configuration wait" {
+  run in_private_net timeout -s TERM 20 env PATH=/usr/bin:/bin "$K3S" server --disable-agent --data-dir "$T/data" \
+    --write-kubeconfig "$T/k3s.yaml" --bind-address 127.0.0.1 --node-ip 127.0.0.1 --egress-selector-mode=disabled
+  [ "$status" -eq 124 ] # timeout's own status once its TERM ended the server
+  [[ "$output" == *'msg="k3s stopped"'* ]]
+  [[ "$output" == *'Waiting to retrieve agent configuration; server is not ready: failed to find host-local: exec: \"host-local\": executable file not found in $PATH'* ]]
+}
+
+@test "without a default route or --node-ip the apiserver cannot choose an advertise address and the server exits 1" {
+  run in_private_net timeout -s TERM 60 "$K3S" server --disable-agent --data-dir "$T/data" --write-kubeconfig "$T/k3s.yaml" \
+    --bind-address 127.0.0.1 --egress-selector-mode=disabled
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'level=fatal msg="apiserver exited: Unable to find suitable network address'* ]]
+}
+
+@test "native: the plan's control-plane flags give a ready API that keeps a ConfigMap across a SIGTERM restart" {
+  run in_private_net bash "$LIFECYCLE" "$K3S" "$T/work" 180
+  show_measurements native
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"namespaces="*default*kube-node-lease*kube-public*kube-system* ]]
+  [[ "$output" == *"lifecycle=ok"* ]]
+}
+
+@test "gVisor: the same lifecycle on the real API server under runsc ptrace" {
+  run gvisor bash "$LIFECYCLE" "$K3S" /tmp/k3s-upstream-lifecycle 600
+  show_measurements gvisor
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"lifecycle=ok"* ]]
+}
+
+@test "helm version works" {
+  run "$FIXTURES_BIN/helm" version --short
+  [ "$status" -eq 0 ]
+  [[ "$output" == v3.22.0* ]]
+}
