@@ -1,9 +1,11 @@
+/**
+ * The types the `up` pipeline passes between its steps (src/pipeline.ts), and what every command shares. This module
+ * imports no step: each step declares its inputs and returns its output, and only config, paths, status and options
+ * are shared.
+ */
 import type { Config } from './config.js';
-import type { ProbeFacts } from './steps/probe.js';
-import type { StatusReporter } from './ui/status.js';
 import type { Paths } from './paths.js';
-import type { InstanceLock } from './instance/lock.js';
-import type { InstanceRecord } from './instance/state.js';
+import type { StatusReporter } from './ui/status.js';
 
 /** The three ways k3s can run, from most to least capable. */
 export type Mode = 'server' | 'sandboxed-node' | 'control-plane';
@@ -12,6 +14,57 @@ export type Mode = 'server' | 'sandboxed-node' | 'control-plane';
 export interface Remedy {
   remedy: string;
   reason: string;
+}
+
+export type SysctlState = 'ok' | 'missing' | 'unwritable';
+
+export interface SysctlFact {
+  path: string;
+  state: SysctlState;
+  /** Current content (trimmed) when readable. */
+  value?: string;
+}
+
+/** A program `up` runs, and whether it is there and executable. */
+export interface ProgramFact {
+  path: string;
+  executable: boolean;
+}
+
+/** What the probe step found (src/steps/probe.ts); the plan is a pure function of these and the config. */
+export interface ProbeFacts {
+  /** Running under gVisor (runsc) rather than a real Linux kernel. */
+  gvisor: boolean;
+  /** What the gVisor verdict rests on. */
+  gvisorSignals: string[];
+  kernelRelease: string;
+  uid: number;
+  /**
+   * The capabilities k3s will run with: the effective set for root; for anyone else the bounding set, which is what
+   * `up` gets when it re-runs itself through `sudo -n` (k3s always runs as root).
+   */
+  capabilities: { source: 'CapEff' | 'CapBnd'; mask: string; sysPtrace: boolean; sysAdmin: boolean; netAdmin: boolean; sysModule: boolean };
+  ptrace: { usable: boolean; scope: number | null; reason: string };
+  seccomp: { usable: boolean; reason: string };
+  cgroup: { version: 1 | 2 | null; controllers: string[] };
+  kmsg: boolean;
+  overlay: { usable: boolean; reason: string };
+  vxlan: { usable: boolean; reason: string };
+  iptables: { legacy: string | null; nft: boolean; reason: string };
+  defaultRoute: boolean;
+  /** Only the k3s-relevant files that are missing or unwritable. */
+  sysctls: SysctlFact[];
+  port: { number: number; free: boolean | null; reason: string };
+  dataDir: { path: string; existingAncestor: string; fsType: string; writable: boolean; freeBytes: number | null };
+  /** The programs `up` runs: k3s, the supervisor, and the interceptor (sandboxed-node only). */
+  programs: { k3s: ProgramFact; supervise: ProgramFact; intercept: ProgramFact };
+  memory: { totalBytes: number | null; availableBytes: number | null };
+  cpus: number;
+  /** The root filesystem is 9p (gVisor gofer): sqlite there is slow. */
+  rootIs9p: boolean;
+  /** A tmpfs at /dev/shm the sqlite db/ can move to when the data dir is on 9p. */
+  devShmTmpfs: boolean;
+  durationMs: number;
 }
 
 /** What the plan step decided; everything later steps do follows from it. */
@@ -46,6 +99,12 @@ export interface Plan {
   fallback?: Mode;
 }
 
+/** A mode left behind in this `up`, and why. */
+export interface FallbackRecord {
+  from: Mode;
+  reason: string;
+}
+
 export interface UpOptions {
   wait: boolean;
   waitNode: boolean;
@@ -54,29 +113,12 @@ export interface UpOptions {
   user?: string;
 }
 
-/** Handed to every pipeline step; each step reads what earlier steps set and adds its own part. */
-export interface Context {
+/** What every step of `up` shares: the inputs, nothing a step writes for a later one. */
+export interface Shared {
   config: Config;
   paths: Paths;
-  /** src/cli.ts wraps each step's run(ctx) in status.step(<name>); steps only add info/warn lines. */
   status: StatusReporter;
   options: UpOptions;
-  facts?: ProbeFacts;
-  plan?: Plan;
-  /** Set by launch: the supervisor's pid, and whether an already healthy cluster was found. */
-  launched?: { supervisorPid: number; alreadyRunning: boolean };
-  /** Set by wait. */
-  ready?: { seconds: number; node?: string };
-  /** Set by publish. */
-  kubeconfigPath?: string;
-  /** Held from launch until wait ends (src/instance/lock.ts); a fallback's second launch reuses it. */
-  instanceLock?: InstanceLock;
-  /** Set by launch: what the running instance was started with (also in <state>/instance.json). */
-  instance?: InstanceRecord;
-  /** Set by wait on a fallback: each mode left behind in this `up`, and why. */
-  fallbacks?: { from: Mode; reason: string }[];
-  /** Set by publish: the files it changed, for the report's details. */
-  published?: { user: string; changed: string[]; claudeEnvFile?: string };
 }
 
 /** Handed to the commands other than `up` (down, status, logs, doctor, env, uninstall-profile). */
@@ -86,19 +128,4 @@ export interface CommandContext {
   configSources: Record<keyof Config, string>;
   paths: Paths;
   status: StatusReporter;
-}
-
-/**
- * Thrown by the wait step when k3s died with a known fatal signature and `plan.fallback` names a less capable
- * mode. `up` (src/cli.ts) then re-plans for `to`, redoes fakes and launch (which stops the failed instance), and waits
- * again; the diagnosis is shown to the user.
- */
-export class ModeFallback extends Error {
-  constructor(
-    readonly diagnosis: string,
-    readonly to: Mode,
-  ) {
-    super(`${diagnosis}; falling back to mode ${to}`);
-    this.name = 'ModeFallback';
-  }
 }

@@ -1,50 +1,194 @@
-import { ModeFallback, type Context } from './context.js';
-import type { StatusReporter } from './ui/status.js';
+/**
+ * The `up` pipeline, the whole story in order (the steps live in src/steps/, each with explicit inputs and output):
+ *
+ *   user    = targetUser(--user)                       bad input fails here, before anything starts
+ *   facts   = probe(config)
+ *   running = inspect(paths)                           a healthy instance is kept as it is: nothing on disk changes
+ *   plan    = plan(facts, config)
+ *   under the instance lock:
+ *     keepRunning(plan) ?? (fakes(plan); launch(plan, lock)) → instance
+ *     wait(instance, plan) → Ready, or Fallback → plan(facts, config with the next mode) and round again
+ *   published = publish(instance, user)
+ *   report(UpResult)
+ *
+ * A non-root caller never takes the lock: cli.ts has re-run `up` through sudo unless a root instance runs, which it
+ * follows. Steps are imported on demand so that commands which never reach them start faster.
+ */
+import { makeDirectories } from './files.js';
+import type { FallbackRecord, Plan, ProbeFacts, Shared } from './context.js';
+import { UpError } from './diagnose/upError.js';
+import { inspect, type InstanceHealth } from './instance/health.js';
+import { withInstanceLock, type InstanceLock } from './instance/lock.js';
+import { isRoot } from './instance/root.js';
+import { lastUpFile, writeStateJson, type LastUp } from './instance/state.js';
+import type { TargetUser } from './profile/user.js';
+import type { Instance } from './steps/launch.js';
+import type { UpResult } from './steps/report.js';
+import type { Ready } from './steps/wait.js';
 
-type Step = { run(ctx: Context): Promise<void> | void };
+/** Past the wait itself, how long a second `up` waits for the lock before giving up. */
+const LOCK_SLACK_S = 60;
+/** `up --mode M` while another mode runs: not a failure to start, but not what was asked for either. */
+const EXIT_DRIFT = 4;
 
-async function runStep(status: StatusReporter, name: string, step: Step, ctx: Context): Promise<void> {
-  await status.step(name, () => step.run(ctx));
-}
-
-/** plan → fakes → launch → wait, once per mode, moving down the fallback chain on a diagnosed fatal start. */
-export async function bringUp(ctx: Context): Promise<void> {
-  const { status } = ctx;
-  const planStep = await import('./steps/plan.js');
-  const fakesStep = await import('./steps/fakes.js');
-  const launchStep = await import('./steps/launch.js');
-  const waitStep = await import('./steps/wait.js');
-  await status.step('plan', (handle) => {
-    planStep.run(ctx);
-    handle.detail(ctx.plan?.mode ?? '');
+async function planStep(facts: ProbeFacts, shared: Shared, detail: string, running?: InstanceHealth): Promise<Plan> {
+  const { plan } = await import('./steps/plan.js');
+  return shared.status.step('plan', (handle) => {
+    const planned = plan(facts, shared, running?.healthy ? running.record : undefined);
+    handle.detail(detail || planned.mode);
+    return planned;
   });
-  for (;;) {
-    await runStep(status, 'fakes', fakesStep, ctx);
-    await runStep(status, 'launch', launchStep, ctx);
-    if (!ctx.options.wait) return;
-    try {
-      await runStep(status, 'wait', waitStep, ctx);
-      return;
-    } catch (error) {
-      if (!(error instanceof ModeFallback) || !ctx.facts) throw error;
-      status.warn(error.message);
-      const facts = ctx.facts;
-      const fallback = error.to;
-      await status.step('plan', (handle) => {
-        ctx.plan = planStep.planFor(facts, { ...ctx.config, mode: fallback }, ctx.paths);
-        handle.detail(`${fallback} (fallback)`);
-      });
-    }
-  }
 }
 
 /**
- * The `up` pipeline after config: probe → plan → fakes → launch → wait (→ fallback) → publish → report.
- * Steps are imported on demand so that commands which never reach them start faster.
+ * A healthy instance is kept as it is. When it differs from what the config gives now, that is said plainly, and it
+ * fails `up` when the user asked for a mode other than the one that runs.
  */
-export async function up(ctx: Context): Promise<void> {
-  await runStep(ctx.status, 'probe', await import('./steps/probe.js'), ctx);
-  await bringUp(ctx);
-  if (ctx.options.wait) await runStep(ctx.status, 'publish', await import('./steps/publish.js'), ctx);
-  await (await import('./steps/report.js')).run(ctx);
+async function checkDrift(instance: Instance, plan: Plan, shared: Shared): Promise<void> {
+  const { driftOf } = await import('./steps/launch.js');
+  const drift = driftOf(instance.record, plan, shared.config);
+  if (drift?.explicitMode) throw new UpError(drift.message, { exitCode: EXIT_DRIFT });
+  if (drift) shared.status.warn(drift.message);
+}
+
+async function keepHealthy(running: InstanceHealth, plan: Plan, shared: Shared): Promise<Instance> {
+  const instance = { supervisorPid: running.supervisorPid!, record: running.record!, foundReady: true };
+  await checkDrift(instance, plan, shared);
+  shared.status.info(`k3s already running (supervisor ${instance.supervisorPid}, mode ${instance.record.mode})`);
+  return instance;
+}
+
+function recordLastUp(shared: Shared, outcome: Omit<LastUp, 'finishedAt'>): void {
+  writeStateJson(lastUpFile(shared.paths), { ...outcome, finishedAt: Date.now() });
+}
+
+interface Started {
+  instance: Instance;
+  plan: Plan;
+  ready?: Ready;
+  fallbacks: FallbackRecord[];
+}
+
+/** What an interrupted `up` leaves, in words (Ctrl-C or SIGTERM while k3s is starting). */
+let leftBehind = 'nothing was started';
+
+/**
+ * Under the lock: keep or launch, wait, and on a diagnosed fatal start fall back to the plan's next mode (re-planned
+ * through the plan step, so its remedies print too). With --no-wait the lock is released once launch is done.
+ */
+async function startUnderLock(facts: ProbeFacts, firstPlan: Plan, lock: InstanceLock, shared: Shared): Promise<Started> {
+  const { status, options, paths } = shared;
+  const { failureWhileWaiting, keepRunning, launch } = await import('./steps/launch.js');
+  const { fakes } = await import('./steps/fakes.js');
+  const { wait } = await import('./steps/wait.js');
+  const earlier = failureWhileWaiting(paths, lock);
+  if (earlier) throw earlier;
+  let plan = firstPlan;
+  const fallbacks: FallbackRecord[] = [];
+  try {
+    for (;;) {
+      let instance = await keepRunning(plan, shared);
+      if (instance?.foundReady) await checkDrift(instance, plan, shared);
+      if (!instance) {
+        await status.step('fakes', () => fakes(plan, facts, shared));
+        instance = await status.step('launch', () => launch(plan, lock, shared, { gvisor: facts.gvisor, fallbacks: [...fallbacks] }));
+      }
+      leftBehind = `k3s keeps starting under supervisor ${instance.supervisorPid} (mode ${instance.record.mode}): \`k3s-sandbox status\` shows it, \`k3s-sandbox up\` waits for it, \`k3s-sandbox down\` stops it`;
+      if (!options.wait) return { instance, plan, fallbacks };
+      const started = instance;
+      const outcome = await status.step('wait', () => wait(started, plan, shared));
+      if (outcome.kind === 'ready') {
+        recordLastUp(shared, { ok: true, summary: `ready, mode ${instance.record.mode}`, details: [], exitCode: 0 });
+        return { instance, plan, ready: outcome, fallbacks };
+      }
+      fallbacks.push({ from: outcome.from, reason: outcome.reason });
+      status.warn(`mode ${outcome.from} cannot run here: ${outcome.reason}; falling back to mode ${outcome.to}`);
+      plan = await planStep(facts, { ...shared, config: { ...shared.config, mode: outcome.to } }, `${outcome.to} (fallback)`);
+    }
+  } catch (error) {
+    if (error instanceof UpError) recordLastUp(shared, { ok: false, summary: error.message, details: error.details, exitCode: error.exitCode });
+    throw error;
+  }
+}
+
+/** A non-root `up`: follow the root instance (cli.ts re-ran `up` through sudo when there was none). */
+async function follow(plan: Plan, shared: Shared): Promise<Started> {
+  const { followRootInstance } = await import('./steps/launch.js');
+  const { wait } = await import('./steps/wait.js');
+  const instance = await shared.status.step('launch', () => followRootInstance(shared.paths, shared.status));
+  if (!shared.options.wait) return { instance, plan, fallbacks: [] };
+  const outcome = await shared.status.step('wait', () => wait(instance, plan, shared));
+  if (outcome.kind === 'fallback') throw new UpError(`mode ${outcome.from} cannot run here: ${outcome.reason}`);
+  return { instance, plan, ready: outcome, fallbacks: [] };
+}
+
+/** Says what an interrupted `up` leaves behind, then exits as interrupted (128 + the signal number). */
+function onInterrupt(shared: Shared): () => void {
+  const handler = (signal: NodeJS.Signals): void => {
+    const message = `interrupted by ${signal}: ${leftBehind}`;
+    if (shared.options.json) process.stdout.write(JSON.stringify({ ok: false, error: message, details: [] }) + '\n');
+    else process.stderr.write(`\nk3s-sandbox: ${message}\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+/** probe → plan → (lock: keep or fakes → launch → wait, falling back) → publish; the result for the report step. */
+async function bringUp(shared: Shared): Promise<UpResult> {
+  const { targetUser } = await import('./steps/publish.js');
+  const user = targetUser(shared.options.user);
+  const { probe } = await import('./steps/probe.js');
+  const facts = await shared.status.step('probe', () => probe(shared));
+  return bringUpFrom(facts, user, shared);
+}
+
+/** Everything after the probe, from given facts (a test can hand it facts of another sandbox). */
+export async function bringUpFrom(facts: ProbeFacts, user: TargetUser, shared: Shared): Promise<UpResult> {
+  const { status, options, paths } = shared;
+  const { publish } = await import('./steps/publish.js');
+  const running = await inspect(paths);
+  const plan = await planStep(facts, shared, '', running);
+  let started: Started;
+  if (running.healthy) {
+    started = { instance: await keepHealthy(running, plan, shared), plan, fallbacks: [] };
+    if (options.waitNode) {
+      const { wait } = await import('./steps/wait.js');
+      const outcome = await status.step('wait', () => wait(started.instance, plan, shared));
+      if (outcome.kind === 'ready') started.ready = outcome;
+    } else {
+      started.ready = { kind: 'ready', secondsSinceStart: process.uptime() };
+    }
+  } else if (!isRoot()) {
+    started = await follow(plan, shared);
+  } else {
+    const { config } = shared;
+    makeDirectories(paths.stateDir, 0o755); // the lock's directory lives in it
+    started = await withInstanceLock(
+      paths.lockFile,
+      config.waitTimeout + LOCK_SLACK_S,
+      () => status.info('another `k3s-sandbox up` is starting k3s; waiting for it'),
+      (lock) => startUnderLock(facts, plan, lock, shared),
+    );
+  }
+  const result: UpResult = { facts, plan: started.plan, instance: started.instance, ready: started.ready, fallbacks: started.fallbacks };
+  if (started.ready) result.published = await status.step('publish', () => publish(started.instance, user, shared));
+  return result;
+}
+
+/** The `up` command's pipeline, from config to the report on stdout. */
+export async function up(shared: Shared): Promise<UpResult> {
+  leftBehind = 'nothing was started';
+  const stopListening = onInterrupt(shared);
+  try {
+    const result = await bringUp(shared);
+    (await import('./steps/report.js')).report(result, { json: shared.options.json, logFile: shared.paths.logFile });
+    return result;
+  } finally {
+    stopListening();
+  }
 }

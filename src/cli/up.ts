@@ -14,8 +14,8 @@ export const up: CommandDeclaration = {
     { name: 'json', description: 'print the result as one JSON object on stdout' },
     { name: 'user', value: 'U', description: 'the user who gets the kubeconfig and profile lines', default: '$_REMOTE_USER, else $SUDO_USER, else the caller' },
   ],
-  async run(values) {
+  async run(values, args) {
     if (values.wait && values['no-wait']) throw new UsageError('--wait and --no-wait exclude each other', up);
-    return (await import('./runUp.js')).runUp(values);
+    return (await import('./runUp.js')).runUp(values, args);
   },
 };

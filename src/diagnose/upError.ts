@@ -1,4 +1,4 @@
-import type { FatalSignature } from './signatures.js';
+import type { FatalSignature } from '../k3s/signatures.js';
 
 /**
  * A failed `up`, with what the report step needs to explain it: a one-line summary for stdout, the

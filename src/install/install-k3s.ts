@@ -69,7 +69,7 @@ async function readRecord(file: string): Promise<InstallRecord | undefined> {
 
 async function writeFileAtomically(file: string, text: string, mode: number): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
-  replaceFile(file, text, mode);
+  replaceFile(file, text, { mode });
 }
 
 /** Our work dirs in binDir: `.k3s-sandbox-install-<pid>-<6 random characters>` (mkdtemp). */

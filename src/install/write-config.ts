@@ -36,5 +36,5 @@ export function configFromOptionEnv(env: NodeJS.ProcessEnv): Partial<Config> {
 /** Writes the config file through a temp file and a rename, so readers see the old file or the whole new one. */
 export async function writeConfigFile(file: string, config: Partial<Config>): Promise<void> {
   await mkdir(dirname(file), { recursive: true, mode: 0o755 });
-  replaceFile(file, `${JSON.stringify(config, null, 2)}\n`, 0o644);
+  replaceFile(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o644 });
 }

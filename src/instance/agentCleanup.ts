@@ -1,6 +1,6 @@
 /**
- * What k3s leaves behind when an agent ran, removed the way k3s-killall.sh does (see
- * ../shared/facts/k3s.md §8): containerd shims under the data dir and their children, mounts under
+ * What k3s leaves behind when an agent ran, removed the way k3s's own k3s-killall.sh does (k3s install.sh,
+ * create_killall): containerd shims under the data dir and their children, mounts under
  * /run/k3s and the kubelet dirs, CNI network namespaces, the cni0/flannel links and the KUBE-, CNI- and
  * flannel iptables rules. Each part runs only when there is something to remove, and a failure in
  * one part is reported and does not stop the others.

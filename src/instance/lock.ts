@@ -64,7 +64,7 @@ export interface InstanceLock {
    * When this process started (ms since the epoch): an `up` result recorded after this came from an
    * attempt that ran while we were starting or waiting, which we report instead of repeating it.
    */
-  requestedAt: number;
+  processStartedAt: number;
   release(): void;
 }
 
@@ -94,7 +94,7 @@ export async function acquireInstanceLock(
   timeoutSeconds: number,
   onWait: () => void = () => undefined,
 ): Promise<InstanceLock> {
-  const requestedAt = Date.now() - process.uptime() * 1000;
+  const processStartedAt = Date.now() - process.uptime() * 1000;
   const fd = openLockFile(lockFile);
   let released = false;
   const release = (): void => {
@@ -104,15 +104,30 @@ export async function acquireInstanceLock(
   };
   try {
     if ((await flockDescriptor(fd, ['--exclusive', '--nonblock'])) === 0) {
-      return { contended: false, requestedAt, release };
+      return { contended: false, processStartedAt, release };
     }
     onWait();
     if ((await flockDescriptor(fd, ['--exclusive', '--timeout', String(timeoutSeconds)])) === 0) {
-      return { contended: true, requestedAt, release };
+      return { contended: true, processStartedAt, release };
     }
     throw new Error(`another k3s-sandbox up held ${lockFile} for more than ${timeoutSeconds} s`);
   } catch (error) {
     release();
     throw error;
+  }
+}
+
+/** Runs `fn` holding the lock, and releases it however `fn` ends. */
+export async function withInstanceLock<T>(
+  lockFile: string,
+  timeoutSeconds: number,
+  onWait: () => void,
+  fn: (lock: InstanceLock) => Promise<T>,
+): Promise<T> {
+  const lock = await acquireInstanceLock(lockFile, timeoutSeconds, onWait);
+  try {
+    return await fn(lock);
+  } finally {
+    lock.release();
   }
 }

@@ -92,10 +92,24 @@ export function signalIfStillRunning(seen: SeenProcess, name: NodeJS.Signals): v
   }
 }
 
+/** How much of a command line a message shows: whole words up to this length, then `…`. */
+const COMMAND_LINE_CHARS = 120;
+
+/** A command line in whole words: never cut inside an argument, `…` where words were left off. */
+export function shortCommandLine(argv: readonly string[], limit = COMMAND_LINE_CHARS): string {
+  let text = '';
+  for (const word of argv) {
+    const next = text === '' ? word : `${text} ${word}`;
+    if (next.length > limit && text !== '') return `${text} …`;
+    text = next;
+  }
+  return text;
+}
+
 /** Short description of a process for messages: `1234 (nc -l 6443)`. */
 export function describeProcess(pid: number): string {
   const argv = commandLine(pid);
-  return argv ? `${pid} (${argv.join(' ').slice(0, 80)})` : String(pid);
+  return argv ? `${pid} (${shortCommandLine(argv)})` : String(pid);
 }
 
 /** Sleeps; used by the few polling loops (lock waiters, stop). */

@@ -3,14 +3,14 @@
  * well under 250 ms, so nothing here loads the Kubernetes client):
  * - `supervisor.pid` and `status.json`, written by k3s-sandbox-supervise;
  * - `instance.json`, written by launch: the plan the instance runs;
- * - `last-up.json`, written when an `up` finishes, so that callers that waited on the lock report the same result.
+ * - `last-up.json`, written when an `up` finishes, so that callers that waited on the lock report the same result;
+ * - `api-identity.json`, the TLS identity cache for /readyz (src/kube/readiness.ts).
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Mode, Remedy } from '../context.js';
+import type { FallbackRecord, Mode, Remedy } from '../context.js';
 import type { Paths } from '../paths.js';
 import { replaceFile } from '../files.js';
-import { identityCacheFile } from '../kube/health.js';
 import { currentBootId, ourExecutables, readProcStat, type OurExecutables, type RecordedProcess } from './identity.js';
 import { isOurProcess } from './processes.js';
 
@@ -38,6 +38,8 @@ export interface SupervisorStatus {
 /** instance.json: what launch started. */
 export interface InstanceRecord {
   mode: Mode;
+  /** Whether k3s runs its agent (kubelet, containerd, flannel): `down` then cleans up what the agent leaves. */
+  agent: boolean;
   k3sArgs: string[];
   useInterceptor: boolean;
   limits: string;
@@ -53,11 +55,11 @@ export interface InstanceRecord {
   readyAt?: number;
   gvisor?: boolean;
   /** The modes tried before this one in the same `up`, with the reason each was left. */
-  fallbacks?: { from: Mode; reason: string }[];
+  fallbacks: FallbackRecord[];
 }
 
 /** last-up.json. */
-export interface UpResult {
+export interface LastUp {
   ok: boolean;
   finishedAt: number;
   summary: string;
@@ -69,8 +71,13 @@ export function instanceRecordFile(paths: Paths): string {
   return join(paths.stateDir, 'instance.json');
 }
 
-export function upResultFile(paths: Paths): string {
+export function lastUpFile(paths: Pick<Paths, 'stateDir'>): string {
   return join(paths.stateDir, 'last-up.json');
+}
+
+/** The cached TLS identity for /readyz (src/kube/readiness.ts), next to the state files. */
+export function identityCacheFile(paths: Pick<Paths, 'stateDir'>): string {
+  return join(paths.stateDir, 'api-identity.json');
 }
 
 function readJson<T>(file: string): T | undefined {
@@ -81,9 +88,9 @@ function readJson<T>(file: string): T | undefined {
   }
 }
 
-/** Writes JSON through a temp file in the same directory and a rename, so readers never see half a file. */
-export function writeJsonAtomic(file: string, value: unknown, mode = 0o644): void {
-  replaceFile(file, JSON.stringify(value, null, 2) + '\n', mode);
+/** A state file as JSON, through the one file writer (readers never see half a file). */
+export function writeStateJson(file: string, value: unknown): void {
+  replaceFile(file, JSON.stringify(value, null, 2) + '\n', { mode: 0o644 });
 }
 
 export function readSupervisorStatus(paths: Paths): SupervisorStatus | undefined {
@@ -94,8 +101,8 @@ export function readInstanceRecord(paths: Paths): InstanceRecord | undefined {
   return readJson<InstanceRecord>(instanceRecordFile(paths));
 }
 
-export function readUpResult(paths: Paths): UpResult | undefined {
-  return readJson<UpResult>(upResultFile(paths));
+export function readLastUp(paths: Paths): LastUp | undefined {
+  return readJson<LastUp>(lastUpFile(paths));
 }
 
 export function readPidFile(paths: Paths): number | undefined {

@@ -8,14 +8,15 @@
  * file's inode, mtime and size): a warm `up` and `status` only read the cache and make one HTTPS call.
  * Polling reuses one keep-alive agent, so polling every 50 ms costs one TLS handshake, not one per poll.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { replaceFile } from '../files.js';
+import { fileStamp, replaceFile } from '../files.js';
 
 export interface ApiIdentity {
   server: string;
-  ca?: string;
+  /** The CA k3s wrote into the kubeconfig: the server's certificate must chain to it, so only our k3s can answer. */
+  ca: string;
   cert: string;
   key: string;
   /** The kubeconfig this came from, and its inode:mtime:size when read. */
@@ -28,13 +29,16 @@ export interface ReadyzAnswer {
   status?: number;
   body?: string;
   error?: string;
+  /** The TLS handshake failed: the server's certificate is not signed by our CA, or it does not speak TLS. */
+  notOurServer?: boolean;
 }
 
 const REQUEST_TIMEOUT_MS = 2000;
 
 function stampOf(file: string): string {
-  const stat = statSync(file);
-  return `${stat.ino}:${stat.mtimeMs}:${stat.size}`;
+  const stamp = fileStamp(file);
+  if (stamp === undefined) throw new Error(`${file} does not exist`);
+  return stamp;
 }
 
 function asText(value: unknown): string | undefined {
@@ -65,8 +69,10 @@ async function identityFromKubeconfig(kubeconfigFile: string, context?: string):
   await kubeConfig.applyToHTTPSOptions(tls);
   const cert = asText(tls.cert);
   const key = asText(tls.key);
+  const ca = asText(tls.ca);
   if (!cert || !key) throw new Error(`${kubeconfigFile} has no client certificate and key`);
-  return { server: cluster.server, ca: asText(tls.ca), cert, key, source: kubeconfigFile, stamp };
+  if (!ca) throw new Error(`${kubeconfigFile} has no certificate-authority-data, so the server cannot be verified`);
+  return { server: cluster.server, ca, cert, key, source: kubeconfigFile, stamp };
 }
 
 /** Where the credentials for /readyz come from: a kubeconfig, the context in it, and the cache for it. */
@@ -86,7 +92,7 @@ export async function loadIdentity(source: ReadinessSource): Promise<ApiIdentity
   if (cacheFile) {
     try {
       const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as ApiIdentity;
-      if (cached.source === kubeconfigFile && cached.stamp === stampOf(kubeconfigFile)) return cached;
+      if (cached.source === kubeconfigFile && cached.ca && cached.stamp === stampOf(kubeconfigFile)) return cached;
     } catch {
       // No cache yet, or a stale or unreadable one.
     }
@@ -94,7 +100,7 @@ export async function loadIdentity(source: ReadinessSource): Promise<ApiIdentity
   const identity = await identityFromKubeconfig(kubeconfigFile, context);
   if (cacheFile) {
     try {
-      replaceFile(cacheFile, JSON.stringify(identity), 0o600);
+      replaceFile(cacheFile, JSON.stringify(identity), { mode: 0o600 });
     } catch {
       // Not ours to write (non-root): the next call reads the kubeconfig again.
     }
@@ -102,9 +108,23 @@ export async function loadIdentity(source: ReadinessSource): Promise<ApiIdentity
   return identity;
 }
 
+/** An agent that trusts only the CA k3s wrote (never the system roots, never unverified), with the client cert. */
 export function agentFor(identity: ApiIdentity, keepAlive: boolean): Agent {
-  return new Agent({ keepAlive, maxSockets: 1, ca: identity.ca, cert: identity.cert, key: identity.key });
+  return new Agent({ keepAlive, maxSockets: 1, ca: identity.ca, cert: identity.cert, key: identity.key, rejectUnauthorized: true });
 }
+
+/** TLS failures that mean the answering server is not the k3s whose CA we hold (node's and OpenSSL's error codes). */
+const NOT_OUR_SERVER = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'EPROTO',
+]);
 
 /** GET /readyz with the identity's client cert. */
 export function readyz(identity: ApiIdentity, agent: Agent): Promise<ReadyzAnswer> {
@@ -121,7 +141,7 @@ export function readyz(identity: ApiIdentity, agent: Agent): Promise<ReadyzAnswe
       },
     );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on('error', (error) => resolve({ error: error.message }));
+    req.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.message, notOurServer: NOT_OUR_SERVER.has(error.code ?? '') }));
     req.end();
   });
 }

@@ -138,7 +138,7 @@ export function publishProfileD(locations: ProfileLocations = SYSTEM_LOCATIONS):
   const { profileDFile } = locations;
   if (process.getuid?.() !== 0 || !existsSync(dirname(profileDFile))) return false;
   if (readIfExists(profileDFile) === PROFILE_D_TEXT) return false;
-  replaceFile(profileDFile, PROFILE_D_TEXT, 0o644);
+  replaceFile(profileDFile, PROFILE_D_TEXT, { mode: 0o644 });
   return true;
 }
 

@@ -6,17 +6,14 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
-  readlinkSync,
-  renameSync,
   rmSync,
   rmdirSync,
-  symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { execa } from 'execa';
-import { replaceFile } from '../files.js';
-import type { Context, Plan } from '../context.js';
+import { makeDirectories, replaceFile, replaceLink } from '../files.js';
+import type { Plan, ProbeFacts, Shared } from '../context.js';
 import type { Paths } from '../paths.js';
 import { parseMountinfo } from './probe.js';
 
@@ -25,7 +22,8 @@ import { parseMountinfo } from './probe.js';
  * world-writable): the fake /proc/sys tree the interceptor serves, the host-local CNI stand-in, a PATH directory where
  * `iptables` means iptables-legacy (the host's own alternatives stay untouched), and a /dev/null bind over a missing
  * /dev/kmsg. Files are written to a temp name and renamed; anything a previous plan made and this one does not need is
- * removed.
+ * removed. The pipeline runs this step under the instance lock, and only for a plan it is about to launch: a running
+ * instance's fakes are never touched.
  */
 
 const SYSCTL_PATH_RE = /^[a-z0-9_-]+(\/[a-z0-9_-]+)*$/;
@@ -45,7 +43,7 @@ export interface FakesOptions {
 /** Creates `dir` and its parents up to `base` (inclusive; nothing above it is touched), each root-owned (when we are root) and not writable by others. */
 export function ensureSafeDir(base: string, dir: string): void {
   if (dir !== base && !dir.startsWith(base + sep)) throw new Error(`${dir} is outside ${base}`);
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  makeDirectories(dir, 0o755);
   const chain: string[] = [];
   for (let current = dir; ; current = dirname(current)) {
     chain.push(current);
@@ -61,45 +59,23 @@ export function ensureSafeDir(base: string, dir: string): void {
   }
 }
 
-function writeAtomic(file: string, content: string, mode: number): boolean {
+function writeIfChanged(file: string, content: string, mode: number): boolean {
   try {
     if (readFileSync(file, 'utf8') === content && (lstatSync(file).mode & 0o7777) === mode) return false;
   } catch {
     // absent or unreadable: write it
   }
-  replaceFile(file, content, mode);
+  replaceFile(file, content, { mode });
   return true;
 }
 
-/**
- * writeAtomic into a directory made safe first. Concurrent `up` calls run this step before the instance lock, and one
- * may prune an empty directory just made by another: the write is then retried once the directory exists again.
- */
+/** writeIfChanged into a directory made safe first. */
 function writeIntoSafeDir(base: string, file: string, content: string, mode: number): boolean {
-  for (let attempt = 1; ; attempt++) {
-    ensureSafeDir(base, dirname(file));
-    try {
-      return writeAtomic(file, content, mode);
-    } catch (error) {
-      if (!isErrno(error, 'ENOENT') || attempt >= 3) throw error;
-    }
-  }
+  ensureSafeDir(base, dirname(file));
+  return writeIfChanged(file, content, mode);
 }
 
-function symlinkAtomic(target: string, link: string): boolean {
-  try {
-    if (readlinkSync(link) === target) return false;
-  } catch {
-    // absent or not a link: replace it
-  }
-  const temp = join(dirname(link), `.${basename(link)}.${process.pid}.tmp`);
-  rmSync(temp, { force: true });
-  symlinkSync(target, temp);
-  renameSync(temp, link);
-  return true;
-}
-
-/** Files below `dir`, leaving out the dot-named temp files a concurrent `up` may be about to rename into place. */
+/** Files below `dir`, leaving out dot-named temp files (replaceFile's, should one have been left by a crash). */
 function listFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { recursive: true, withFileTypes: true })
@@ -111,7 +87,7 @@ function isErrno(error: unknown, ...codes: string[]): boolean {
   return codes.includes((error as NodeJS.ErrnoException).code ?? '');
 }
 
-/** Removes empty directories below `dir` (deepest first), keeping `dir` itself; one a concurrent `up` fills is kept. */
+/** Removes empty directories below `dir` (deepest first), keeping `dir` itself. */
 function pruneEmptyDirs(dir: string): void {
   if (!existsSync(dir)) return;
   const dirs = readdirSync(dir, { recursive: true, withFileTypes: true })
@@ -194,7 +170,7 @@ export function syncIptablesLegacy(paths: Pick<Paths, 'libDir' | 'iptablesBinDir
     const target = join(legacyDir, tool.replace(/^(ip6?tables)/, '$1-legacy'));
     const link = join(paths.iptablesBinDir, tool);
     if (existsSync(target)) {
-      if (symlinkAtomic(target, link)) changes.push(`${link} -> ${target}`);
+      if (replaceLink(target, link)) changes.push(`${link} -> ${target}`);
     } else {
       rmSync(link, { force: true });
     }
@@ -246,7 +222,7 @@ export async function ensureCgroupV1(cgroupRoot: string, controllers: string[], 
 /** The sqlite datastore's directory off the data dir: created 0700, and refused if something else sits there. */
 export function ensureDatastoreDir(dir: string): string[] {
   const existed = existsSync(dir);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeDirectories(dir, 0o700);
   const stats = lstatSync(dir);
   if (stats.isSymbolicLink() || !stats.isDirectory()) throw new Error(`${dir} must be a real directory for the k3s datastore`);
   if ((stats.mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
@@ -267,13 +243,9 @@ export async function applyFakes(plan: Plan, paths: Paths, options: FakesOptions
   return changes;
 }
 
-export async function run(ctx: Context): Promise<void> {
-  if (!ctx.plan) throw new Error('fakes needs a plan');
-  if (process.getuid?.() !== 0) {
-    // k3s runs as root: launch hands a non-root `up` over to root (or to the running root instance), which makes them.
-    ctx.status.info('not root: the fakes are made by the root `up` that starts k3s');
-    return;
-  }
-  const changes = await applyFakes(ctx.plan, ctx.paths, { iptablesLegacy: ctx.facts?.iptables.legacy });
-  for (const change of changes) ctx.status.info(change);
+/** The fakes step: `fakes(plan)` as root (k3s runs as root, and only a root `up` launches it); returns what changed. */
+export async function fakes(plan: Plan, facts: Pick<ProbeFacts, 'iptables'>, shared: Pick<Shared, 'paths' | 'status'>): Promise<string[]> {
+  const changes = await applyFakes(plan, shared.paths, { iptablesLegacy: facts.iptables.legacy });
+  for (const change of changes) shared.status.info(change);
+  return changes;
 }

@@ -1,43 +1,44 @@
 /**
- * launch: make sure exactly one supervised k3s runs for the current plan.
- *
- * A healthy instance (our supervisor alive, status `running`, authenticated /readyz 200) is returned
- * at once, without even taking the lock. Otherwise, under the single-instance lock (src/instance/lock.ts):
- * - a healthy instance (one that became ready while we waited for the lock) is returned;
- * - an instance still starting with the same plan is adopted (wait picks it up), one with another
- *   plan (a fallback) or in a crash loop is stopped first;
- * - a stale pidfile, or k3s orphaned by a killed supervisor, is recovered;
- * - otherwise k3s-sandbox-supervise is spawned in its own session with k3s (under
- *   k3s-sandbox-intercept when the plan says so) and this process keeps nothing resident.
- * Callers that overlapped a failed attempt (it finished after they started) report its failure instead of repeating it.
+ * launch: start exactly one supervised k3s for a plan. The pipeline (src/pipeline.ts) calls it under the instance lock
+ * (src/instance/lock.ts), in this order:
+ * - `keepRunning(plan)`: a healthy instance (one that became ready while we waited for the lock), or one still
+ *   starting with this very plan, is kept as it is; anything else of ours (another plan, a crash loop, a stale pidfile,
+ *   k3s orphaned by a killed supervisor) is stopped and its files cleared. What is kept is never touched on disk.
+ * - the fakes step, for a plan that will be launched;
+ * - `launch(plan, lock)`: refuses a port another process holds, then spawns k3s-sandbox-supervise in its own session
+ *   with k3s (under k3s-sandbox-intercept when the plan says so); this process keeps nothing resident.
  *
  * The data dir comes from the config and is passed by the plan (`--data-dir`); when the plan finds it
  * on 9p it may point the sqlite db/ elsewhere through its k3s args, which launch passes unchanged.
  */
-import { accessSync, constants, mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { makeDirectories } from '../files.js';
 import { execa } from 'execa';
-import type { Context, Plan } from '../context.js';
+import type { FallbackRecord, Plan, Shared } from '../context.js';
+import type { Config } from '../config.js';
+import { describePortHolders } from '../diagnose/portHolder.js';
 import { UpError } from '../diagnose/upError.js';
-import { acquireInstanceLock } from '../instance/lock.js';
+import { inspect } from '../instance/health.js';
+import type { InstanceLock } from '../instance/lock.js';
 import { fileSize } from '../instance/logTail.js';
 import { sleep } from '../instance/processes.js';
-import { delegateToRoot, isRoot } from '../instance/root.js';
 import {
   clearInstanceFiles,
   instanceRecordFile,
   liveSupervisorPid,
-  readInstanceRecord,
+  readLastUp,
   readPidFile,
-  readSupervisorStatus,
-  readUpResult,
-  writeJsonAtomic,
+  writeStateJson,
   type InstanceRecord,
 } from '../instance/state.js';
 import { orphanedSessionId, stopInstance } from '../instance/stop.js';
-import { checkHealthy, readinessSource } from '../kube/health.js';
+import { runsAgent } from '../k3s/flags.js';
+import type { Paths } from '../paths.js';
+import { checkPortFree } from './probe.js';
+import { samePlan } from './plan.js';
 
 const SUPERVISOR_START_TIMEOUT_MS = 5000;
-/** k3s gets this long after SIGTERM before the supervisor SIGKILLs it (k3s.md §9: about 10 s). */
+/** k3s gets this long after SIGTERM before the supervisor SIGKILLs it: k3s stops its components within about 10 s. */
 const K3S_STOP_TIMEOUT_S = 10;
 
 /** The admin kubeconfig path k3s writes: the plan's --write-kubeconfig, else the path k3s uses as root. */
@@ -51,12 +52,15 @@ export function adminKubeconfigOf(plan: Pick<Plan, 'k3sArgs'>, fallback: string)
   return fallback;
 }
 
-function samePlan(record: InstanceRecord, plan: Plan): boolean {
-  return record.useInterceptor === plan.useInterceptor && JSON.stringify(record.k3sArgs) === JSON.stringify(plan.k3sArgs);
+/** What launch leaves running (or found running), for wait, publish and report. */
+export interface Instance {
+  supervisorPid: number;
+  record: InstanceRecord;
+  /** It already answered /readyz with 200 before this `up` changed anything. */
+  foundReady: boolean;
 }
 
-function supervisorArgv(ctx: Context, plan: Plan): string[] {
-  const { paths } = ctx;
+function supervisorArgv(paths: Paths, plan: Plan): string[] {
   const k3s = [paths.k3s, ...plan.k3sArgs];
   const program = plan.useInterceptor ? [paths.intercept, '--fake-root', paths.fakeRoot, '--', ...k3s] : k3s;
   return [
@@ -75,26 +79,9 @@ function k3sEnvironment(plan: Plan): NodeJS.ProcessEnv {
   return { ...process.env, ...plan.env, PATH: path };
 }
 
-/** Fails before anything starts when a program the supervisor would run is missing (it would only crash-loop). */
-function checkPrograms(ctx: Context, plan: Plan): void {
-  const programs: [string, string][] = [
-    [ctx.paths.supervise, 'set K3S_SANDBOX_BIN_DIR to the directory holding it, or reinstall k3s-sandbox'],
-    [ctx.paths.k3s, 'install k3s (install.sh does), or point K3S_SANDBOX_K3S at the binary'],
-  ];
-  if (plan.useInterceptor) programs.push([ctx.paths.intercept, 'set K3S_SANDBOX_BIN_DIR to the directory holding it, or reinstall k3s-sandbox']);
-  for (const [program, remedy] of programs) {
-    try {
-      accessSync(program, constants.X_OK);
-    } catch {
-      throw new UpError(`${program} is missing or not executable: ${remedy}`);
-    }
-  }
-}
-
 /** Starts the supervisor detached and returns its pid once it is set up and its pidfile names it. */
-async function spawnSupervisor(ctx: Context, plan: Plan): Promise<number> {
-  const { paths } = ctx;
-  const supervisor = execa(paths.supervise, supervisorArgv(ctx, plan), {
+async function spawnSupervisor(paths: Paths, plan: Plan): Promise<number> {
+  const supervisor = execa(paths.supervise, supervisorArgv(paths, plan), {
     detached: true,
     cleanup: false,
     reject: false,
@@ -127,44 +114,67 @@ async function spawnSupervisor(ctx: Context, plan: Plan): Promise<number> {
   }
 }
 
-interface KeptInstance {
-  supervisorPid: number;
-  record: InstanceRecord;
-  healthy: boolean;
+/** The https port k3s listens on per its argv. */
+function httpsPortOf(k3sArgs: readonly string[]): string {
+  return k3sArgs.find((arg) => arg.startsWith('--https-listen-port='))?.slice('--https-listen-port='.length) ?? '6443';
 }
 
-/** Our live supervisor with its record, and whether its k3s answers /readyz with 200 right now. */
-async function inspectLive(ctx: Context): Promise<(KeptInstance & { state?: string }) | undefined> {
-  const { paths } = ctx;
-  const supervisorPid = liveSupervisorPid(paths);
-  const record = readInstanceRecord(paths);
-  if (supervisorPid === undefined || !record) return undefined;
-  const state = readSupervisorStatus(paths)?.state;
-  const healthy = state === 'running' && (await checkHealthy(readinessSource(record, paths)));
-  return { supervisorPid, record, healthy, state };
+/** How a running instance differs from what the config asks for now, or undefined when it does not. */
+export interface Drift {
+  /** The user asked for a mode (not auto) other than the one that runs. */
+  explicitMode: boolean;
+  message: string;
 }
 
-function noteModeMismatch(ctx: Context, record: InstanceRecord, plan: Plan): void {
-  if (!samePlan(record, plan) && ctx.config.mode !== 'auto' && ctx.config.mode !== record.mode) {
-    ctx.status.warn(`k3s already runs in mode ${record.mode}; run \`k3s-sandbox down\` first to switch to ${ctx.config.mode}`);
-  }
+/**
+ * Compares the running instance with the current plan. Under mode auto, an instance that fell back from the planned
+ * mode in an earlier `up` is what auto chose, not drift.
+ */
+export function driftOf(record: InstanceRecord, plan: Plan, config: Pick<Config, 'mode'>): Drift | undefined {
+  if (samePlan(record, plan)) return undefined;
+  if (config.mode === 'auto' && (record.fallbacks ?? []).some((f) => f.from === plan.mode)) return undefined;
+  const differences: string[] = [];
+  if (record.mode !== plan.mode) differences.push(`mode ${record.mode} runs, the config gives ${plan.mode}`);
+  const [running, wanted] = [httpsPortOf(record.k3sArgs), httpsPortOf(plan.k3sArgs)];
+  if (running !== wanted) differences.push(`https port ${running} is in use, the config gives ${wanted}`);
+  if (differences.length === 0) differences.push('its k3s flags differ from the ones this config gives');
+  return {
+    explicitMode: config.mode !== 'auto' && config.mode !== record.mode,
+    message: `the running cluster differs from the config (${differences.join('; ')}): it keeps running as it is; \`k3s-sandbox down\` then \`k3s-sandbox up\` applies the config`,
+  };
 }
 
-/** Stops what is there if it cannot serve the current plan; returns an instance to keep. */
-async function reconcileExisting(ctx: Context, plan: Plan): Promise<KeptInstance | undefined> {
-  const { paths, status } = ctx;
-  const live = await inspectLive(ctx);
-  if (live && live.state !== 'crashloop' && live.state !== 'stopping' && live.state !== 'stopped') {
+/**
+ * Under the lock, first: the failure of an `up` that finished after this process started (it held the lock while we
+ * waited) is reported instead of repeated.
+ */
+export function failureWhileWaiting(paths: Paths, lock: InstanceLock): UpError | undefined {
+  const last = readLastUp(paths);
+  if (!last || last.ok || last.finishedAt < lock.processStartedAt) return undefined;
+  return new UpError(last.summary, { exitCode: last.exitCode, details: last.details });
+}
+
+/**
+ * Keeps an instance that is healthy, or still starting with this very plan; stops anything else of ours and clears its
+ * files. Undefined: nothing runs now, launch starts one.
+ */
+export async function keepRunning(plan: Plan, shared: Pick<Shared, 'paths' | 'status'>): Promise<Instance | undefined> {
+  const { paths, status } = shared;
+  const live = await inspect(paths);
+  const { supervisorPid, record, state } = live;
+  if (supervisorPid !== undefined && record && state !== 'crashloop' && state !== 'stopping' && state !== 'stopped') {
     if (live.healthy) {
-      noteModeMismatch(ctx, live.record, plan);
-      return live;
+      status.info(`k3s already running (supervisor ${supervisorPid}, mode ${record.mode})`);
+      return { supervisorPid, record, foundReady: true };
     }
-    if (samePlan(live.record, plan)) return live;
+    if (samePlan(record, plan)) {
+      status.info(`k3s is starting (supervisor ${supervisorPid}); waiting for it`);
+      return { supervisorPid, record, foundReady: false };
+    }
   }
-  const pid = liveSupervisorPid(paths);
-  if (pid !== undefined) {
-    status.info(`stopping the previous instance (supervisor ${pid}, ${live?.state ?? 'no status'}${live ? `, mode ${live.record.mode}` : ''})`);
-    await stopInstance(paths, pid);
+  if (supervisorPid !== undefined) {
+    status.info(`stopping the previous instance (supervisor ${supervisorPid}, ${state ?? 'no status'}${record ? `, mode ${record.mode}` : ''})`);
+    await stopInstance(paths, supervisorPid);
     return undefined;
   }
   const stalePid = readPidFile(paths);
@@ -179,57 +189,46 @@ async function reconcileExisting(ctx: Context, plan: Plan): Promise<KeptInstance
   return undefined;
 }
 
-function keep(ctx: Context, kept: KeptInstance): void {
-  ctx.instance = kept.record;
-  ctx.launched = { supervisorPid: kept.supervisorPid, alreadyRunning: kept.healthy };
-  ctx.status.info(
-    kept.healthy
-      ? `k3s already running (supervisor ${kept.supervisorPid}, mode ${kept.record.mode})`
-      : `k3s is starting (supervisor ${kept.supervisorPid}); waiting for it`,
-  );
+/** How often the port is tried before launch refuses it: another `up`'s probe binds it for an instant. */
+const PORT_CHECKS = 5;
+const PORT_CHECK_SPACING_MS = 40;
+
+/**
+ * Refuses to launch while another process holds the API port, in every mode: k3s in an agent mode binds 0.0.0.0,
+ * which a holder on 127.0.0.1 does not always stop, and then the readiness polls would reach that holder.
+ */
+async function refuseHeldPort(port: number): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const check = await checkPortFree(port);
+    if (check.free !== false) return;
+    if (attempt >= PORT_CHECKS) break;
+    await sleep(PORT_CHECK_SPACING_MS);
+  }
+  const holders = describePortHolders(port);
+  const holderText = holders.length > 0 ? ` (held by ${holders.join(', ')})` : ' (its holder is not visible from here: another user or namespace)';
+  throw new UpError(`port ${port} is already in use${holderText}; k3s cannot listen on it and k3s-sandbox leaves that process alone`, {
+    details: ['remedy: stop that process, or set another https port (httpsPort, K3S_SANDBOX_HTTPS_PORT)'],
+  });
 }
 
-export async function run(ctx: Context): Promise<void> {
-  const { paths, status, config } = ctx;
-  const plan = ctx.plan;
-  if (!plan) throw new Error('launch needs a plan');
-  if (!isRoot()) {
-    await delegateToRoot(ctx);
-    return;
-  }
-  if (!ctx.instanceLock) {
-    // The common case, a warm `up`: a healthy instance needs neither the lock nor anything else.
-    const live = await inspectLive(ctx);
-    if (live?.healthy) {
-      noteModeMismatch(ctx, live.record, plan);
-      keep(ctx, live);
-      return;
-    }
-  }
-  mkdirSync(paths.stateDir, { recursive: true, mode: 0o755 });
-  mkdirSync(paths.logDir, { recursive: true, mode: 0o755 });
-  if (!ctx.instanceLock) {
-    ctx.instanceLock = await acquireInstanceLock(paths.lockFile, config.waitTimeout + 60, () =>
-      status.info('another `k3s-sandbox up` is starting k3s; waiting for it'),
-    );
-    // Concurrent callers report the failure of the attempt that ran meanwhile rather than repeat it.
-    const result = readUpResult(paths);
-    if (result && !result.ok && result.finishedAt >= ctx.instanceLock.requestedAt) {
-      ctx.instanceLock.release();
-      ctx.instanceLock = undefined;
-      throw new UpError(result.summary, { exitCode: result.exitCode, details: result.details });
-    }
-  }
+/** What launch records beside the plan: the sandbox kind and the modes this `up` left behind. */
+export interface LaunchHistory {
+  gvisor: boolean;
+  fallbacks: FallbackRecord[];
+}
 
-  const kept = await reconcileExisting(ctx, plan);
-  if (kept !== undefined) {
-    keep(ctx, kept);
-    return;
-  }
-
-  checkPrograms(ctx, plan);
+/**
+ * The launch step: `launch(plan, lock) → Instance`, when nothing of ours runs (keepRunning said so). Only the holder of
+ * the instance lock may launch, hence the lock parameter.
+ */
+export async function launch(plan: Plan, _lock: InstanceLock, shared: Pick<Shared, 'config' | 'paths' | 'status'>, history: LaunchHistory): Promise<Instance> {
+  const { paths, status, config } = shared;
+  await refuseHeldPort(config.httpsPort);
+  makeDirectories(paths.stateDir, 0o755);
+  makeDirectories(paths.logDir, 0o755);
   const record: InstanceRecord = {
     mode: plan.mode,
+    agent: runsAgent(plan.mode),
     k3sArgs: plan.k3sArgs,
     useInterceptor: plan.useInterceptor,
     limits: plan.limits,
@@ -238,15 +237,25 @@ export async function run(ctx: Context): Promise<void> {
     dataDir: paths.dataDir,
     logOffset: fileSize(paths.logFile),
     launchedAt: Date.now(),
-    gvisor: ctx.facts?.gvisor,
-    fallbacks: ctx.fallbacks,
+    gvisor: history.gvisor,
+    fallbacks: history.fallbacks,
   };
   // A status file from the previous instance would show its final state until the new supervisor writes its own.
   clearInstanceFiles(paths);
   rmSync(paths.statusFile, { force: true });
-  const supervisorPid = await spawnSupervisor(ctx, plan);
-  writeJsonAtomic(instanceRecordFile(paths), record);
-  ctx.instance = record;
-  ctx.launched = { supervisorPid, alreadyRunning: false };
+  const supervisorPid = await spawnSupervisor(paths, plan);
+  writeStateJson(instanceRecordFile(paths), record);
   status.info(`started k3s under k3s-sandbox-supervise (pid ${supervisorPid})${plan.useInterceptor ? ' through k3s-sandbox-intercept' : ''}`);
+  return { supervisorPid, record, foundReady: false };
+}
+
+/** For a non-root `up`: the root instance to follow, when one runs (cli.ts re-runs `up` through sudo otherwise). */
+export async function followRootInstance(paths: Paths, status: Shared['status']): Promise<Instance> {
+  const live = await inspect(paths);
+  const supervisorPid = live.supervisorPid ?? liveSupervisorPid(paths);
+  if (supervisorPid === undefined || !live.record) {
+    throw new UpError('k3s stopped before this `up` could follow it: run `k3s-sandbox up` again');
+  }
+  status.info(`k3s runs as root (supervisor ${supervisorPid}, mode ${live.record.mode}); waiting for it as this user`);
+  return { supervisorPid, record: live.record, foundReady: live.healthy };
 }

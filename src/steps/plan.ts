@@ -1,15 +1,30 @@
 import { DISABLE_CHOICES, type Config } from '../config.js';
-import type { Context, Mode, Plan, Remedy } from '../context.js';
-import { resolvePaths, type Paths } from '../paths.js';
-import { K3S_SYSCTLS, wantedSysctlValue, type ProbeFacts } from './probe.js';
+import { UpError } from '../diagnose/upError.js';
+import type { InstanceRecord } from '../instance/state.js';
+import type { Mode, Plan, ProbeFacts, Remedy, Shared } from '../context.js';
+import {
+  baseArgs,
+  CGROUP_V1_CONTROLLERS,
+  CONTROL_PLANE_FLAGS,
+  NO_IPTABLES_FLAGS,
+  POD_ADDONS,
+  SANDBOXED_NODE_FLAGS,
+  SQLITE_DSN_OPTIONS,
+  type FlagSet,
+} from '../k3s/flags.js';
+import { KUBELET_TUNABLES, ROUTE_LOCALNET, wantedSysctlValue } from '../k3s/sysctls.js';
+import type { Paths } from '../paths.js';
 
 /**
  * The plan is a pure function of the probe facts, the config and the paths: which mode k3s runs in, its exact argv,
  * the fakes it needs, and why each remedy was chosen. Unit tests pin it down with a table.
  */
 
-/** The user asked for a mode this sandbox cannot run; the message lists every blocker and its remedy. */
-export class PlanError extends Error {
+/**
+ * No plan can run: the asked-for mode (or every mode) is blocked here. The message lists every blocker and its remedy;
+ * `up` fails with it at once, and `doctor` prints the same text.
+ */
+export class PlanError extends UpError {
   constructor(message: string) {
     super(message);
     this.name = 'PlanError';
@@ -25,17 +40,8 @@ export interface Blocker {
 /** Most capable first. */
 export const MODES: readonly Mode[] = ['server', 'sandboxed-node', 'control-plane'];
 
-/** What kubelet uses on cgroup v1; gVisor implements all of them. */
-const CGROUP_V1_CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids'];
-
 /** Where the sqlite datastore goes when the data dir is on 9p: tmpfs, so lost with the sandbox, like the sandbox itself. */
 export const TMPFS_DATASTORE_DIR = '/dev/shm/k3s-sandbox/db';
-/** k3s's own sqlite DSN options (pkg/cli/server: the default ./db/state.db DSN), kept for the moved file. */
-const SQLITE_DSN_OPTIONS = '_journal=WAL&cache=shared&_busy_timeout=30000&_txlock=immediate';
-
-/** The packaged add-ons that need pods, which never run in the sandboxed modes. */
-const POD_ADDONS = ['coredns', 'servicelb', 'traefik', 'local-storage', 'metrics-server'];
-
 export const LIMITS: Record<Mode, string> = {
   server: 'everything works: the API, a Ready node, and pods',
   'sandboxed-node':
@@ -46,17 +52,13 @@ export const LIMITS: Record<Mode, string> = {
 
 export type PlanPaths = Pick<Paths, 'adminKubeconfig' | 'cniBinDir' | 'iptablesBinDir'>;
 
-const kubeletTunables = K3S_SYSCTLS.filter((s) => s.component === 'kubelet');
-const routeLocalnet = K3S_SYSCTLS.find((s) => s.path === 'net/ipv4/conf/all/route_localnet')!;
-
 /** A fatal sysctl is a problem when it is missing, or read-only with a value other than the one wanted. */
 function brokenSysctls(facts: ProbeFacts, paths: readonly string[]): string[] {
   return facts.sysctls
     .filter((fact) => paths.includes(fact.path))
     .filter((fact) => {
       if (fact.state === 'missing') return true;
-      const sysctl = K3S_SYSCTLS.find((s) => s.path === fact.path)!;
-      return fact.value !== wantedSysctlValue(sysctl, facts.cpus);
+      return fact.value !== wantedSysctlValue(fact.path, facts.cpus);
     })
     .map((fact) => `${fact.path} (${fact.state})`);
 }
@@ -98,8 +100,21 @@ function agentBlockers(mode: Mode, facts: ProbeFacts): Blocker[] {
  * through `sudo -n`, see src/instance/root.ts), so the caller's uid is no blocker, and the data dir is only judged when
  * the probe ran as root.
  */
-export function blockersFor(mode: Mode, facts: ProbeFacts, config: Pick<Config, 'dataDir'>): Blocker[] {
+const REINSTALL = 'set K3S_SANDBOX_BIN_DIR to the directory holding it, or reinstall k3s-sandbox';
+
+/** The installation's part: the programs `mode` runs must be there (they would only crash-loop otherwise). */
+function programBlockers(mode: Mode, facts: ProbeFacts): Blocker[] {
+  const { k3s, supervise, intercept } = facts.programs;
+  const missing = (path: string) => `${path} is missing or not executable`;
   const blockers: Blocker[] = [];
+  if (!supervise.executable) blockers.push({ problem: missing(supervise.path), remedy: REINSTALL });
+  if (!k3s.executable) blockers.push({ problem: missing(k3s.path), remedy: 'install k3s (install.sh does), or point K3S_SANDBOX_K3S at the binary' });
+  if (mode === 'sandboxed-node' && !intercept.executable) blockers.push({ problem: missing(intercept.path), remedy: REINSTALL });
+  return blockers;
+}
+
+export function blockersFor(mode: Mode, facts: ProbeFacts, config: Pick<Config, 'dataDir'>): Blocker[] {
+  const blockers: Blocker[] = programBlockers(mode, facts);
   if (facts.uid === 0 && !facts.dataDir.writable) {
     blockers.push({
       problem: `the data dir ${config.dataDir} cannot be created or written (${facts.dataDir.existingAncestor} is not writable)`,
@@ -115,7 +130,7 @@ export function blockersFor(mode: Mode, facts: ProbeFacts, config: Pick<Config, 
         remedy: 'use mode control-plane (the default here), or sandboxed-node to run a node under the interceptor',
       });
     } else {
-      const broken = brokenSysctls(facts, kubeletTunables.map((s) => s.path));
+      const broken = brokenSysctls(facts, KUBELET_TUNABLES);
       if (broken.length > 0) {
         blockers.push({
           problem: `kubelet cannot set its kernel tunables: ${broken.join(', ')}`,
@@ -139,19 +154,24 @@ function describeBlockers(blockers: Blocker[]): string {
 
 /** gVisor defaults to control-plane (sandboxed-node is opt-in until it proves stable); a real kernel gets server when it can. */
 function chooseMode(facts: ProbeFacts, config: Pick<Config, 'mode' | 'dataDir'>): { mode: Mode; why: string } {
+  // A missing program blocks every mode: say that alone, first, rather than once per mode.
+  const [missingProgram] = programBlockers(config.mode === 'auto' ? 'control-plane' : config.mode, facts);
+  if (missingProgram) throw new PlanError(`${missingProgram.problem}: ${missingProgram.remedy}`);
   if (config.mode !== 'auto') {
     const blockers = blockersFor(config.mode, facts, config);
     if (blockers.length > 0) throw new PlanError(`mode ${config.mode} cannot run in this sandbox:\n${describeBlockers(blockers)}`);
     return { mode: config.mode, why: 'asked for in the config' };
   }
+  const cpBlockers = blockersFor('control-plane', facts, config);
   if (facts.gvisor) {
+    if (cpBlockers.length > 0) throw new PlanError(`no mode can run in this sandbox:\n${describeBlockers(cpBlockers)}`);
     return { mode: 'control-plane', why: 'gVisor: kubelet cannot run without the interceptor, and sandboxed-node is opt-in' };
   }
   const serverBlockers = blockersFor('server', facts, config);
   if (serverBlockers.length === 0) return { mode: 'server', why: 'the kernel allows a full server' };
-  const cpBlockers = blockersFor('control-plane', facts, config);
   if (cpBlockers.length > 0) {
-    throw new PlanError(`no mode can run in this sandbox:\n${describeBlockers([...serverBlockers, ...cpBlockers])}`);
+    const problems = new Set(serverBlockers.map((b) => b.problem));
+    throw new PlanError(`no mode can run in this sandbox:\n${describeBlockers([...serverBlockers, ...cpBlockers.filter((b) => !problems.has(b.problem))])}`);
   }
   return { mode: 'control-plane', why: `the agent cannot run: ${serverBlockers.map((b) => b.problem).join('; ')}` };
 }
@@ -168,9 +188,13 @@ interface Draft {
 }
 
 /** Adds k3s flags (each at most once, e.g. --disable-kube-proxy wanted for two reasons) and the reason for them. */
-function add(draft: Draft, args: string[], reason: string): void {
+function add(draft: Draft, args: readonly string[], reason: string): void {
   draft.args.push(...args.filter((arg) => !draft.args.includes(arg)));
   draft.remedies.push({ remedy: args.join(' '), reason });
+}
+
+function addSets(draft: Draft, sets: readonly FlagSet[]): void {
+  for (const set of sets) add(draft, set.args, set.reason);
 }
 
 function planIptables(draft: Draft, facts: ProbeFacts, paths: PlanPaths): void {
@@ -181,7 +205,7 @@ function planIptables(draft: Draft, facts: ProbeFacts, paths: PlanPaths): void {
     draft.remedies.push({ remedy: `iptables-legacy first on k3s's PATH (${paths.iptablesBinDir})`, reason: `nft does not work here (${facts.iptables.reason})` });
     return;
   }
-  add(draft, ['--disable-kube-proxy', '--disable-network-policy'], `no working iptables (${facts.iptables.reason}): kube-proxy and the network policy controller would exit`);
+  add(draft, [...NO_IPTABLES_FLAGS], `no working iptables (${facts.iptables.reason}): kube-proxy and the network policy controller would exit`);
 }
 
 function planKmsg(draft: Draft, facts: ProbeFacts): void {
@@ -197,8 +221,8 @@ function planServer(draft: Draft, facts: ProbeFacts, paths: PlanPaths): void {
     else add(draft, ['--flannel-backend=none'], `no VXLAN (${facts.vxlan.reason}) and no default route for host-gw; pods get no network`);
   }
   if (!facts.defaultRoute) add(draft, ['--node-ip=127.0.0.1'], 'no default route, so k3s cannot detect a node IP');
-  if (brokenSysctls(facts, [routeLocalnet.path]).length > 0) {
-    add(draft, ['--disable-kube-proxy'], `kube-proxy exits when it cannot write ${routeLocalnet.path}`);
+  if (brokenSysctls(facts, [ROUTE_LOCALNET]).length > 0) {
+    add(draft, ['--disable-kube-proxy'], `kube-proxy exits when it cannot write ${ROUTE_LOCALNET}`);
   }
   planKmsg(draft, facts);
   planIptables(draft, facts, paths);
@@ -206,27 +230,12 @@ function planServer(draft: Draft, facts: ProbeFacts, paths: PlanPaths): void {
 
 function planSandboxedNode(draft: Draft, facts: ProbeFacts, paths: PlanPaths): void {
   draft.plan.useInterceptor = true;
-  for (const fact of facts.sysctls) {
-    const sysctl = K3S_SYSCTLS.find((s) => s.path === fact.path)!;
-    draft.plan.fakes.sysctls[fact.path] = wantedSysctlValue(sysctl, facts.cpus);
-  }
+  for (const fact of facts.sysctls) draft.plan.fakes.sysctls[fact.path] = wantedSysctlValue(fact.path, facts.cpus);
   const faked = Object.keys(draft.plan.fakes.sysctls);
   if (faked.length > 0) {
     draft.remedies.push({ remedy: `interceptor serves ${faked.length} fake /proc/sys file(s)`, reason: `missing or read-only: ${faked.join(', ')}` });
   }
-  add(draft, ['--flannel-backend=none'], 'flannel cannot create its links in the sandbox');
-  add(draft, ['--snapshotter=native'], 'overlay mounts do not work in the sandbox');
-  add(
-    draft,
-    [
-      '--kubelet-arg=local-storage-capacity-isolation=false',
-      '--kubelet-arg=cgroups-per-qos=false',
-      '--kubelet-arg=enforce-node-allocatable=',
-      '--kubelet-arg=image-gc-high-threshold=100',
-      '--kubelet-arg=image-gc-low-threshold=99',
-    ],
-    "cAdvisor cannot read the sandbox's root filesystem or build the QoS cgroup tree; image GC would misfire",
-  );
+  addSets(draft, SANDBOXED_NODE_FLAGS);
   planKmsg(draft, facts);
   if (canMountCgroupV1('sandboxed-node', facts)) {
     draft.plan.fakes.cgroupV1Mounts = [...CGROUP_V1_CONTROLLERS];
@@ -237,24 +246,22 @@ function planSandboxedNode(draft: Draft, facts: ProbeFacts, paths: PlanPaths): v
     draft.plan.pathPrepend.push(paths.iptablesBinDir);
     draft.remedies.push({ remedy: `iptables-legacy first on k3s's PATH (${paths.iptablesBinDir})`, reason: 'nft answers "Protocol not supported" in the sandbox; legacy works' });
   } else {
-    add(draft, ['--disable-kube-proxy', '--disable-network-policy'], `no iptables-legacy (${facts.iptables.reason})`);
+    add(draft, [...NO_IPTABLES_FLAGS], `no iptables-legacy (${facts.iptables.reason})`);
   }
 }
 
 function planControlPlane(draft: Draft, paths: PlanPaths): void {
-  add(draft, ['--disable-agent'], 'no kubelet, containerd or flannel: the API server runs without a node');
-  add(draft, ['--egress-selector-mode=disabled'], 'there is no agent to tunnel API server egress through');
-  add(draft, ['--bind-address=127.0.0.1'], 'the API is for this sandbox only');
+  addSets(draft, CONTROL_PLANE_FLAGS);
   draft.plan.fakes.cniStandIn = true;
   draft.plan.pathPrepend.push(paths.cniBinDir);
   draft.remedies.push({ remedy: `host-local CNI stand-in on k3s's PATH (${paths.cniBinDir})`, reason: 'k3s waits for "host-local" on PATH before it finishes starting (failed to find host-local)' });
 }
 
 /** Pure: probe facts + config (+ paths) → the plan. Throws PlanError when the asked-for mode cannot run. */
-export function planFor(facts: ProbeFacts, config: Config, paths: PlanPaths = resolvePaths(config)): Plan {
+export function planFor(facts: ProbeFacts, config: Config, paths: PlanPaths): Plan {
   const { mode, why } = chooseMode(facts, config);
   const draft: Draft = {
-    args: ['server', `--data-dir=${config.dataDir}`, `--https-listen-port=${config.httpsPort}`, `--write-kubeconfig=${paths.adminKubeconfig}`, '--write-kubeconfig-mode=600'],
+    args: baseArgs(config.dataDir, config.httpsPort, paths.adminKubeconfig),
     remedies: [{ remedy: `mode ${mode}`, reason: why }],
     plan: { fakes: { sysctls: {}, cniStandIn: false, kmsgBind: false, iptablesLegacy: false }, pathPrepend: [], env: {}, useInterceptor: false },
   };
@@ -290,8 +297,21 @@ export function planFor(facts: ProbeFacts, config: Config, paths: PlanPaths = re
   };
 }
 
-export function run(ctx: Context): void {
-  if (!ctx.facts) throw new Error('plan needs the probe facts');
-  ctx.plan = planFor(ctx.facts, ctx.config, ctx.paths);
-  for (const remedy of ctx.plan.remedies) ctx.status.info(`${remedy.remedy}: ${remedy.reason}`);
+/** Whether a running instance was started from exactly this plan (same k3s argv, same interceptor use). */
+export function samePlan(record: Pick<InstanceRecord, 'k3sArgs' | 'useInterceptor'>, plan: Pick<Plan, 'k3sArgs' | 'useInterceptor'>): boolean {
+  return record.useInterceptor === plan.useInterceptor && JSON.stringify(record.k3sArgs) === JSON.stringify(plan.k3sArgs);
+}
+
+/**
+ * The plan step: `plan(facts, config) → Plan`, with each remedy printed. When `running` (a healthy instance) was started
+ * from this very plan, nothing will change, and one line says so instead of the remedies again.
+ */
+export function plan(facts: ProbeFacts, shared: Pick<Shared, 'config' | 'paths' | 'status'>, running?: InstanceRecord): Plan {
+  const planned = planFor(facts, shared.config, shared.paths);
+  if (running && samePlan(running, planned)) {
+    shared.status.info(`unchanged: the running instance has this plan (mode ${planned.mode}, ${planned.remedies.length} remedies; \`k3s-sandbox status\` lists them)`);
+    return planned;
+  }
+  for (const remedy of planned.remedies) shared.status.info(`${remedy.remedy}: ${remedy.reason}`);
+  return planned;
 }

@@ -1,91 +1,16 @@
 import { accessSync, constants, existsSync, readFileSync, statSync, statfsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
-import type { Context } from '../context.js';
+import type { ProbeFacts, Shared, SysctlFact } from '../context.js';
+import { isExecutable } from '../files.js';
+import { K3S_SYSCTLS } from '../k3s/sysctls.js';
+import type { Paths } from '../paths.js';
 
 /**
  * The probe reads what the sandbox allows, without changing anything: it only reads files under /proc, /sys and /dev,
  * looks for binaries on PATH, and binds the API port on 127.0.0.1 for an instant. Every root is injectable so unit
  * tests feed it fixture trees.
  */
-
-/** A /proc/sys file k3s or its embedded components read or write at start, and the value they want. */
-export interface K3sSysctl {
-  path: string;
-  /** The value wanted; for nf_conntrack_max it depends on the CPU count (see wantedSysctlValue). */
-  want: string;
-  /** Who touches it and whether a failure kills k3s. */
-  component: 'kubelet' | 'kube-proxy' | 'k3s-syssetup';
-  fatal: boolean;
-}
-
-const CONNTRACK_MAX_PER_CORE = 32768;
-const CONNTRACK_MIN = 131072;
-
-/** From the k3s fact sheet §1: kubelet's setupKernelTunables (fatal), kube-proxy's route_localnet (fatal), k3s syssetup (warnings). */
-export const K3S_SYSCTLS: readonly K3sSysctl[] = [
-  { path: 'vm/overcommit_memory', want: '1', component: 'kubelet', fatal: true },
-  { path: 'vm/panic_on_oom', want: '0', component: 'kubelet', fatal: true },
-  { path: 'kernel/panic', want: '10', component: 'kubelet', fatal: true },
-  { path: 'kernel/panic_on_oops', want: '1', component: 'kubelet', fatal: true },
-  { path: 'kernel/keys/root_maxkeys', want: '1000000', component: 'kubelet', fatal: true },
-  { path: 'kernel/keys/root_maxbytes', want: '25000000', component: 'kubelet', fatal: true },
-  { path: 'net/ipv4/conf/all/route_localnet', want: '1', component: 'kube-proxy', fatal: true },
-  { path: 'net/ipv4/conf/all/forwarding', want: '1', component: 'k3s-syssetup', fatal: false },
-  { path: 'net/ipv4/conf/default/forwarding', want: '1', component: 'k3s-syssetup', fatal: false },
-  { path: 'net/bridge/bridge-nf-call-iptables', want: '1', component: 'k3s-syssetup', fatal: false },
-  { path: 'net/netfilter/nf_conntrack_max', want: String(CONNTRACK_MIN), component: 'k3s-syssetup', fatal: false },
-  { path: 'net/netfilter/nf_conntrack_tcp_timeout_established', want: '86400', component: 'k3s-syssetup', fatal: false },
-  { path: 'net/netfilter/nf_conntrack_tcp_timeout_close_wait', want: '3600', component: 'k3s-syssetup', fatal: false },
-];
-
-/** k3s's conntrack max: max(32768 × CPUs, 131072) (kube-proxy defaults, applied by k3s syssetup). */
-export function wantedSysctlValue(sysctl: K3sSysctl, cpus: number): string {
-  if (sysctl.path === 'net/netfilter/nf_conntrack_max') return String(Math.max(CONNTRACK_MAX_PER_CORE * cpus, CONNTRACK_MIN));
-  return sysctl.want;
-}
-
-export type SysctlState = 'ok' | 'missing' | 'unwritable';
-
-export interface SysctlFact {
-  path: string;
-  state: SysctlState;
-  /** Current content (trimmed) when readable. */
-  value?: string;
-}
-
-export interface ProbeFacts {
-  /** Running under gVisor (runsc) rather than a real Linux kernel. */
-  gvisor: boolean;
-  /** What the gVisor verdict rests on. */
-  gvisorSignals: string[];
-  kernelRelease: string;
-  uid: number;
-  /**
-   * The capabilities k3s will run with: the effective set for root; for anyone else the bounding set, which is what
-   * `up` gets when it re-runs itself through `sudo -n` (k3s always runs as root).
-   */
-  capabilities: { source: 'CapEff' | 'CapBnd'; mask: string; sysPtrace: boolean; sysAdmin: boolean; netAdmin: boolean; sysModule: boolean };
-  ptrace: { usable: boolean; scope: number | null; reason: string };
-  seccomp: { usable: boolean; reason: string };
-  cgroup: { version: 1 | 2 | null; controllers: string[] };
-  kmsg: boolean;
-  overlay: { usable: boolean; reason: string };
-  vxlan: { usable: boolean; reason: string };
-  iptables: { legacy: string | null; nft: boolean; reason: string };
-  defaultRoute: boolean;
-  /** Only the k3s-relevant files that are missing or unwritable. */
-  sysctls: SysctlFact[];
-  port: { number: number; free: boolean | null; reason: string };
-  dataDir: { path: string; existingAncestor: string; fsType: string; writable: boolean; freeBytes: number | null };
-  memory: { totalBytes: number | null; availableBytes: number | null };
-  cpus: number;
-  /** The root filesystem is 9p (gVisor gofer): sqlite there is slow. */
-  rootIs9p: boolean;
-  /** A tmpfs at /dev/shm the sqlite db/ can move to when the data dir is on 9p. */
-  devShmTmpfs: boolean;
-  durationMs: number;
-}
 
 export interface ProbeInput {
   procRoot?: string;
@@ -98,6 +23,8 @@ export interface ProbeInput {
   binDirs?: string[];
   /** Bind the port on 127.0.0.1 to see whether it is free (off in fixture tests). */
   checkPort?: boolean;
+  /** The programs `up` runs (Paths), checked for being executable; unset: reported as not checked, not there. */
+  programs?: Pick<Paths, 'k3s' | 'supervise' | 'intercept'>;
 }
 
 const CAP_NET_ADMIN = 12n;
@@ -296,6 +223,10 @@ function countCpus(procRoot: string): number {
   return Math.max(1, (cpuinfo.match(/^processor\s*:/gm) ?? []).length);
 }
 
+function programFact(path: string | undefined): ProbeFacts['programs']['k3s'] {
+  return path === undefined ? { path: '(not checked)', executable: false } : { path, executable: isExecutable(path) };
+}
+
 /** Binds 127.0.0.1:port and closes at once: free, busy, or unknown (e.g. EACCES below 1024). */
 export function checkPortFree(port: number): Promise<ProbeFacts['port']> {
   return new Promise((resolve) => {
@@ -386,6 +317,11 @@ export async function collectFacts(input: ProbeInput): Promise<ProbeFacts> {
     sysctls: K3S_SYSCTLS.map((s) => probeSysctl(procRoot, s.path)).filter((f) => f.state !== 'ok'),
     port,
     dataDir: { path: input.dataDir, existingAncestor: ancestor, fsType: dataDirFs, writable: dataDirWritable, freeBytes },
+    programs: {
+      k3s: programFact(input.programs?.k3s),
+      supervise: programFact(input.programs?.supervise),
+      intercept: programFact(input.programs?.intercept),
+    },
     memory: { totalBytes: meminfoBytes(meminfo, 'MemTotal'), availableBytes: meminfoBytes(meminfo, 'MemAvailable') },
     cpus: countCpus(procRoot),
     rootIs9p: root?.fsType === '9p',
@@ -394,11 +330,13 @@ export async function collectFacts(input: ProbeInput): Promise<ProbeFacts> {
   };
 }
 
-export async function run(ctx: Context): Promise<void> {
-  ctx.facts = await collectFacts({ dataDir: ctx.config.dataDir, httpsPort: ctx.config.httpsPort });
-  const facts = ctx.facts;
-  ctx.status.info(
+/** The probe step: `probe(config) → ProbeFacts`, with a one-line summary. */
+export async function probe(shared: Pick<Shared, 'config' | 'paths' | 'status'>): Promise<ProbeFacts> {
+  const { config, paths } = shared;
+  const facts = await collectFacts({ dataDir: config.dataDir, httpsPort: config.httpsPort, programs: paths });
+  shared.status.info(
     `${facts.gvisor ? 'gVisor' : `Linux ${facts.kernelRelease}`}, uid ${facts.uid}, ` +
       `cgroup ${facts.cgroup.version ?? 'none'}, ${facts.sysctls.length} k3s sysctl file(s) missing or read-only`,
   );
+  return facts;
 }

@@ -8,29 +8,63 @@
  *
  * As root the source is the admin kubeconfig k3s wrote. A non-root caller cannot read that, so it
  * relies on the copy root already published for it, and says plainly what to run when there is none.
+ *
+ * k3s is running by the time this step runs: a failure here is a PublishError, which says that the cluster is up and
+ * what could not be written; for root the admin kubeconfig remains a path that works.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import type { Context } from '../context.js';
-import type { SandboxEntries } from '../kube/kubeconfig.js';
+import { ConfigError } from '../config.js';
+import type { Shared } from '../context.js';
 import { UpError } from '../diagnose/upError.js';
+import { fileStamp, isReadable } from '../files.js';
+import { missingPublishedKubeconfig } from '../instance/health.js';
 import { isRoot } from '../instance/root.js';
-import { missingPublishedKubeconfig } from '../kube/health.js';
-import { writeJsonAtomic } from '../instance/state.js';
+import { writeStateJson } from '../instance/state.js';
+import type { SandboxEntries } from '../kube/kubeconfig.js';
 import type { Paths } from '../paths.js';
 import { performAsUser } from '../profile/asUser.js';
 import { PROFILE_D_FILE, publishProfileD } from '../profile/blocks.js';
 import { readRegularFile } from '../profile/homeFile.js';
-import { resolveTargetUser, type TargetUser } from '../profile/user.js';
-import { isReadable } from '../files.js';
+import { chosenUserName, resolveTargetUser, type TargetUser } from '../profile/user.js';
+import type { Instance } from './launch.js';
 
-function stampOf(file: string): string | undefined {
+/** A login name as useradd(8) accepts it (NAME_REGEX): anything else never reaches k3s, a shell line or a path. */
+const USER_NAME_RE = /^[a-z_][a-z0-9_.-]*\$?$/i;
+
+/**
+ * The user `up` publishes for, resolved before anything starts: a bad or unknown --user is bad input (exit 2), not a
+ * failure after k3s is up.
+ */
+export function targetUser(requested: string | undefined, env: NodeJS.ProcessEnv = process.env): TargetUser {
+  if (requested !== undefined && !USER_NAME_RE.test(requested)) {
+    throw new ConfigError(`--user ${JSON.stringify(requested)} is not a user name: give an existing account name (letters, digits, _ . -)`);
+  }
+  const name = chosenUserName(requested, env);
+  if (!USER_NAME_RE.test(name)) throw new ConfigError(`user ${JSON.stringify(name)} is not a user name: give an existing account name with --user`);
   try {
-    const stat = statSync(file);
-    return `${stat.ino}:${stat.mtimeMs}:${stat.size}`;
-  } catch {
-    return undefined;
+    return resolveTargetUser(requested, env);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
+/** What publish wrote, for the report. */
+export interface Published {
+  user: string;
+  /** The kubeconfig that works for the user. */
+  kubeconfig: string;
+  changed: string[];
+  /** What could not be written without failing the step ($CLAUDE_ENV_FILE). */
+  warnings: string[];
+}
+
+/** k3s runs, but the kubeconfig could not be published; the report says so rather than "did not start". */
+class PublishError extends UpError {
+  constructor(user: string, cause: string) {
+    super(`k3s is running, but its kubeconfig could not be published for ${user}: ${cause}`);
+    this.name = 'PublishError';
   }
 }
 
@@ -56,8 +90,8 @@ function markerMatches(paths: Paths, user: TargetUser, source: string, target: s
     return (
       marker.target === target &&
       marker.targetStamp !== undefined &&
-      marker.targetStamp === stampOf(target) &&
-      (!checkSource || (marker.source === source && marker.sourceStamp !== undefined && marker.sourceStamp === stampOf(source)))
+      marker.targetStamp === fileStamp(target) &&
+      (!checkSource || (marker.source === source && marker.sourceStamp !== undefined && marker.sourceStamp === fileStamp(source)))
     );
   } catch {
     return false;
@@ -72,35 +106,48 @@ async function hasSandboxContextIn(target: string): Promise<boolean> {
   return hasSandboxContext(text);
 }
 
-export async function run(ctx: Context): Promise<void> {
-  const { status } = ctx;
-  const record = ctx.instance;
-  if (!record) throw new Error('publish needs launch to have run');
-  const user = resolveTargetUser(ctx.options.user);
+/** Names the variable and the file it points at: `CLAUDE_ENV_FILE=/path: ENOENT: …`. */
+function claudeEnvWarning(warning: string, claudeEnvFile: string | undefined): string {
+  return claudeEnvFile && warning.startsWith('CLAUDE_ENV_FILE: ') ? `CLAUDE_ENV_FILE=${claudeEnvFile}: ${warning.slice('CLAUDE_ENV_FILE: '.length)}` : warning;
+}
+
+/** The publish step: `publish(instance, user) → Published`. */
+export async function publish(instance: Instance, user: TargetUser, shared: Pick<Shared, 'paths' | 'status'>): Promise<Published> {
+  const { status, paths } = shared;
   const caller = userInfo();
   if (!isRoot() && user.uid !== caller.uid) {
     throw new UpError(`only root can publish a kubeconfig for ${user.name}; as ${caller.username}, run \`k3s-sandbox up\` without --user`);
   }
   const target = join(user.home, '.kube', 'config');
-  const source = record.adminKubeconfig;
+  const source = instance.record.adminKubeconfig;
   let entries: SandboxEntries | undefined;
   if (isReadable(source)) {
-    if (!markerMatches(ctx.paths, user, source, target, true)) {
+    if (!markerMatches(paths, user, source, target, true)) {
       entries = (await import('../kube/kubeconfig.js')).sandboxEntriesFrom(readFileSync(source, 'utf8'), source);
     }
-  } else if (!markerMatches(ctx.paths, user, source, target, false) && !(await hasSandboxContextIn(target))) {
+  } else if (!markerMatches(paths, user, source, target, false) && !(await hasSandboxContextIn(target))) {
     throw missingPublishedKubeconfig(user.name, target);
   }
   const claudeEnvFile = process.env.CLAUDE_ENV_FILE || undefined;
-  const home = await performAsUser(user, { kind: 'publish', home: user.home, kubeconfig: target, entries, claudeEnvFile });
+  let home;
+  try {
+    home = await performAsUser(user, { kind: 'publish', home: user.home, kubeconfig: target, entries, claudeEnvFile });
+  } catch (error) {
+    const cause = (error as Error).message;
+    if (!(isRoot() && user.uid === 0)) throw new PublishError(user.name, cause);
+    // Root can read the admin kubeconfig k3s wrote: that path works where the home does not.
+    const warning = `could not publish into ${user.home} (${cause}); KUBECONFIG=${source} works instead`;
+    status.warn(warning);
+    return { user: user.name, kubeconfig: source, changed: [], warnings: [warning] };
+  }
   if (entries && isRoot()) {
-    const marker: PublishMarker = { source, sourceStamp: stampOf(source), target, targetStamp: stampOf(target) };
-    writeJsonAtomic(markerFile(ctx.paths, user), marker);
+    const marker: PublishMarker = { source, sourceStamp: fileStamp(source), target, targetStamp: fileStamp(target) };
+    writeStateJson(markerFile(paths, user), marker);
   }
   const changed = [...home.changed];
   if (publishProfileD()) changed.push(PROFILE_D_FILE);
-  for (const warning of home.warnings) status.warn(warning);
-  ctx.kubeconfigPath = target;
-  ctx.published = { user: user.name, changed, claudeEnvFile };
+  const warnings = home.warnings.map((warning) => claudeEnvWarning(warning, claudeEnvFile));
+  for (const warning of warnings) status.warn(warning);
   status.info(changed.length > 0 ? `for ${user.name}: updated ${changed.join(', ')}` : `for ${user.name}: already up to date`);
+  return { user: user.name, kubeconfig: target, changed, warnings };
 }

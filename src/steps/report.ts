@@ -2,14 +2,32 @@
  * report: one factual line on stdout for the hook context (SessionStart adds stdout to the agent's
  * context), or one JSON object with --json. The step lines and details went to stderr already.
  */
-import type { Context } from '../context.js';
+import type { FallbackRecord, Plan, ProbeFacts } from '../context.js';
+import type { Instance } from './launch.js';
+import type { Published } from './publish.js';
+import type { Ready } from './wait.js';
+
+/** What one `up` made of the sandbox: the pipeline's result, handed to the report step. */
+export interface UpResult {
+  facts: ProbeFacts;
+  plan: Plan;
+  instance: Instance;
+  /** Unset with --no-wait. */
+  ready?: Ready;
+  /** The modes this `up` left behind, and why. */
+  fallbacks: FallbackRecord[];
+  /** Unset with --no-wait. */
+  published?: Published;
+}
 
 export interface UpReport {
   ok: true;
   state: 'ready' | 'starting';
+  /** It was ready before this `up` did anything. */
   alreadyRunning: boolean;
   mode: string;
   gvisor: boolean;
+  /** Seconds from this `up`'s start until ready. */
   seconds?: number;
   kubeconfig?: string;
   user?: string;
@@ -19,25 +37,29 @@ export interface UpReport {
   limits: string;
   log: string;
   changed: string[];
+  /** What went wrong without failing `up` (e.g. an unusable $CLAUDE_ENV_FILE). */
+  warnings?: string[];
 }
 
-export function buildReport(ctx: Context): UpReport {
-  const record = ctx.instance;
+export function buildReport(result: UpResult, logFile: string): UpReport {
+  const { instance, ready, published } = result;
+  const record = instance.record;
   return {
     ok: true,
-    state: ctx.ready ? 'ready' : 'starting',
-    alreadyRunning: ctx.launched?.alreadyRunning ?? false,
-    mode: record?.mode ?? ctx.plan?.mode ?? 'unknown',
-    gvisor: ctx.facts?.gvisor ?? record?.gvisor ?? false,
-    seconds: ctx.ready ? Math.round(ctx.ready.seconds * 10) / 10 : undefined,
-    kubeconfig: ctx.kubeconfigPath,
-    user: ctx.published?.user,
-    node: ctx.ready?.node,
-    supervisorPid: ctx.launched?.supervisorPid,
-    fallbacks: ctx.fallbacks ?? record?.fallbacks ?? [],
-    limits: record?.limits ?? ctx.plan?.limits ?? '',
-    log: ctx.paths.logFile,
-    changed: ctx.published?.changed ?? [],
+    state: ready ? 'ready' : 'starting',
+    alreadyRunning: instance.foundReady,
+    mode: record.mode,
+    gvisor: result.facts.gvisor,
+    seconds: ready ? Math.round(ready.secondsSinceStart * 10) / 10 : undefined,
+    kubeconfig: published?.kubeconfig,
+    user: published?.user,
+    node: ready?.node,
+    supervisorPid: instance.supervisorPid,
+    fallbacks: result.fallbacks.length > 0 ? result.fallbacks : (record.fallbacks ?? []),
+    limits: record.limits,
+    log: logFile,
+    changed: published?.changed ?? [],
+    warnings: published?.warnings ?? [],
   };
 }
 
@@ -53,7 +75,9 @@ export function reportLine(report: UpReport): string {
   return `k3s-sandbox: ${head}${report.limits ? `; ${report.limits}` : ''}`;
 }
 
-export async function run(ctx: Context): Promise<void> {
-  const report = buildReport(ctx);
-  process.stdout.write(ctx.options.json ? JSON.stringify(report) + '\n' : reportLine(report) + '\n');
+/** The report step: `report(UpResult)` as one line, or one JSON object with --json, on `out`. */
+export function report(result: UpResult, options: { json: boolean; logFile: string }, out: { write(text: string): unknown } = process.stdout): UpReport {
+  const built = buildReport(result, options.logFile);
+  out.write(options.json ? JSON.stringify(built) + '\n' : reportLine(built) + '\n');
+  return built;
 }

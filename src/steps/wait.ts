@@ -4,48 +4,60 @@
  * --wait-node in agent modes a node must also be Ready. It polls every 50 ms, so readiness is seen
  * within one poll of k3s logging `k3s is up and running`.
  *
+ * Only our k3s counts: the server's certificate must chain to the CA k3s wrote into its kubeconfig; a server that
+ * keeps answering with another certificate (another process on the port) fails the wait, naming it.
+ *
  * Meanwhile it follows the log from the launch offset and matches each line against the known fatal
- * signatures (src/diagnose/signatures.ts); a write to the log also triggers the next poll at once:
+ * signatures (src/k3s/signatures.ts); a write to the log also triggers the next poll at once:
  * - a mode that cannot work here (ContainerManager, flannel, overlayfs, host-local): with mode auto
- *   and a fallback in the plan, ModeFallback makes `up` re-plan the next mode; otherwise it fails with
- *   the diagnosis;
+ *   and a fallback in the plan, it returns a Fallback and the pipeline re-plans for the next mode;
+ *   otherwise it fails with the diagnosis;
  * - a PostStartHook fatal: the supervisor restarts k3s and the wait goes on;
  * - address already in use: fails naming the port and its holder; the holder is never touched.
  * A crash loop reported by the supervisor fails with its last fatal line.
  */
-import { existsSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import type { Agent } from 'node:https';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { ModeFallback, type Context } from '../context.js';
+import type { Mode, Plan, Shared } from '../context.js';
 import { describePortHolders } from '../diagnose/portHolder.js';
-import { matchFatalSignature, type FatalSignature } from '../diagnose/signatures.js';
 import { describeSignature, UpError } from '../diagnose/upError.js';
+import { fileStamp } from '../files.js';
+import { missingPublishedKubeconfig, readinessSource } from '../instance/health.js';
 import { fileSize, LogTail } from '../instance/logTail.js';
 import { isAlive } from '../instance/processes.js';
 import { isRoot } from '../instance/root.js';
-import { instanceRecordFile, readSupervisorStatus, upResultFile, writeJsonAtomic, type InstanceRecord } from '../instance/state.js';
+import { instanceRecordFile, readSupervisorStatus, writeStateJson, type InstanceRecord } from '../instance/state.js';
 import { stopInstance } from '../instance/stop.js';
-import type { Agent } from 'node:https';
-import { missingPublishedKubeconfig, readinessSource } from '../kube/health.js';
+import { runsAgent } from '../k3s/flags.js';
+import { matchFatalSignature, type FatalSignature } from '../k3s/signatures.js';
 import { agentFor, loadIdentity, readyNodeName, readyz, type ApiIdentity, type ReadinessSource } from '../kube/readiness.js';
+import type { Instance } from './launch.js';
 
 const POLL_MS = 50;
 const LAST_LINES_SHOWN = 5;
 /** How often k3s may hit "address already in use" with no visible holder before wait gives up. */
 const ADDRESS_IN_USE_RETRIES = 3;
 
-export function isAgentMode(record: Pick<InstanceRecord, 'k3sArgs'>): boolean {
-  return !record.k3sArgs.includes('--disable-agent');
+/** How long another server may keep answering on our port before the wait gives up on it. */
+const FOREIGN_ANSWERS_MS = 3000;
+
+/** k3s answered /readyz with 200 (and, with --wait-node, a node is Ready). */
+export interface Ready {
+  kind: 'ready';
+  /** Seconds from this process's start until ready. */
+  secondsSinceStart: number;
+  node?: string;
 }
 
-function recordResult(ctx: Context, ok: boolean, summary: string, details: string[], exitCode: number): void {
-  if (!isRoot() || !ctx.instanceLock) return;
-  writeJsonAtomic(upResultFile(ctx.paths), { ok, finishedAt: Date.now(), summary, details, exitCode });
-}
-
-function finishWaiting(ctx: Context): void {
-  ctx.instanceLock?.release();
-  ctx.instanceLock = undefined;
+/** The mode cannot run here (a diagnosed fatal start under mode auto): the pipeline re-plans for `to`. */
+export interface Fallback {
+  kind: 'fallback';
+  from: Mode;
+  to: Mode;
+  /** What killed k3s, in plain words. */
+  reason: string;
 }
 
 /** Diagnosis for a signature, with the port holder named for address-in-use. */
@@ -61,6 +73,7 @@ function failureFor(signature: FatalSignature, mode: string): UpError {
 }
 
 class Waiter {
+  private foreignSince: number | undefined;
   private identity: ApiIdentity | undefined;
   private agent: Agent | undefined;
   private kubeconfigStamp = '';
@@ -72,11 +85,16 @@ class Waiter {
   private wake: (() => void) | undefined;
 
   constructor(
-    private readonly ctx: Context,
-    private readonly record: InstanceRecord,
+    private readonly shared: Shared,
+    private readonly instance: Instance,
+    private readonly plan: Plan,
     logOffset: number,
   ) {
-    this.tail = new LogTail(ctx.paths.logFile, logOffset);
+    this.tail = new LogTail(shared.paths.logFile, logOffset);
+  }
+
+  private get record(): InstanceRecord {
+    return this.instance.record;
   }
 
   close(): void {
@@ -92,7 +110,7 @@ class Waiter {
   nextPoll(): Promise<void> {
     if (!this.logWatcher) {
       try {
-        this.logWatcher = watch(this.ctx.paths.logDir, () => this.wake?.());
+        this.logWatcher = watch(this.shared.paths.logDir, () => this.wake?.());
         this.logWatcher.on('error', () => undefined);
       } catch {
         this.logWatcher = undefined; // no inotify: plain polling
@@ -109,54 +127,54 @@ class Waiter {
     });
   }
 
-  /** Reacts to new log lines; throws ModeFallback or UpError on a fatal signature. */
-  async scanLog(): Promise<void> {
+  /** Reacts to new log lines: a Fallback for a mode-fatal signature under auto; throws UpError on a fatal one. */
+  async scanLog(): Promise<Fallback | undefined> {
     for (const line of this.tail.readLines()) {
       this.recentLines.push(line);
       if (this.recentLines.length > LAST_LINES_SHOWN) this.recentLines.shift();
       const signature = matchFatalSignature(line);
-      if (signature) await this.react(signature);
+      const fallback = signature ? await this.react(signature) : undefined;
+      if (fallback) return fallback;
     }
+    return undefined;
   }
 
-  private async react(signature: FatalSignature): Promise<void> {
-    const { ctx, record } = this;
+  private async react(signature: FatalSignature): Promise<Fallback | undefined> {
+    const { shared, record, plan } = this;
     if (signature.id === 'address-in-use' && signature.port !== undefined && describePortHolders(signature.port).length === 0) {
       // Nobody visible holds the port any more: a momentary bind (another `up`'s probe checks the port by
       // binding it) or a holder we cannot see. The supervisor retries; a holder that stays makes it recur.
       this.unseenPortHolders += 1;
       if (this.unseenPortHolders < ADDRESS_IN_USE_RETRIES) {
-        ctx.status.info(`k3s found port ${signature.port} in use, but nothing visible holds it now; the supervisor retries`);
-        return;
+        shared.status.info(`k3s found port ${signature.port} in use, but nothing visible holds it now; the supervisor retries`);
+        return undefined;
       }
     }
     if (signature.action === 'restart') {
       this.restarts += 1;
-      ctx.status.info(`k3s exited: ${signature.what}; the supervisor restarts it (restart ${this.restarts})`);
-      return;
+      shared.status.info(`k3s exited: ${signature.what}; the supervisor restarts it (restart ${this.restarts})`);
+      return undefined;
     }
-    const fallback = ctx.plan?.fallback;
-    if (signature.action === 'fallback' && fallback && ctx.config.mode === 'auto' && isRoot()) {
-      for (const line of describeSignature(signature)) ctx.status.info(line);
-      ctx.fallbacks = [...(ctx.fallbacks ?? []), { from: record.mode, reason: signature.what }];
-      throw new ModeFallback(`mode ${record.mode} cannot run here: ${signature.what}`, fallback);
+    if (signature.action === 'fallback' && plan.fallback && shared.config.mode === 'auto' && isRoot()) {
+      for (const line of describeSignature(signature)) shared.status.info(line);
+      return { kind: 'fallback', from: record.mode, to: plan.fallback, reason: signature.what };
     }
     const failure = failureFor(signature, record.mode);
-    if (isRoot() && this.ctx.launched) await stopInstance(ctx.paths, this.ctx.launched.supervisorPid);
+    if (isRoot()) await stopInstance(shared.paths, this.instance.supervisorPid);
     throw failure;
   }
 
   /** Fails when the supervisor gave up or is gone; returns whether its k3s currently runs. */
   checkSupervisor(): boolean {
-    const { ctx } = this;
-    const supervisorPid = ctx.launched!.supervisorPid;
-    const status = readSupervisorStatus(ctx.paths);
+    const { shared } = this;
+    const supervisorPid = this.instance.supervisorPid;
+    const status = readSupervisorStatus(shared.paths);
     if (status?.state === 'crashloop') {
       const signature = status.lastFatal ? matchFatalSignature(status.lastFatal) : undefined;
       const details = signature ? describeSignature(signature) : [];
       throw new UpError(
         `k3s crashed ${status.crashes} times in a row and the supervisor gave up (crash loop); last fatal line: ${status.lastFatal ?? status.lastExit ?? 'none'}`,
-        { details: [...details, `see \`k3s-sandbox logs\` (${ctx.paths.logFile})`] },
+        { details: [...details, `see \`k3s-sandbox logs\` (${shared.paths.logFile})`] },
       );
     }
     if (!isAlive(supervisorPid)) {
@@ -167,7 +185,7 @@ class Waiter {
 
   /** Where the credentials come from; a non-root caller with no readable kubeconfig cannot wait at all. */
   private source(): ReadinessSource {
-    const source = readinessSource(this.record, this.ctx.paths);
+    const source = readinessSource(this.record, this.shared.paths);
     if (source) return source;
     const { username, homedir } = userInfo();
     throw missingPublishedKubeconfig(username, join(homedir, '.kube', 'config'));
@@ -177,8 +195,7 @@ class Waiter {
   async readyzOk(): Promise<boolean> {
     const source = this.source();
     if (!existsSync(source.kubeconfig)) return false;
-    const stat = statSync(source.kubeconfig);
-    const stamp = `${source.kubeconfig}:${stat.ino}:${stat.mtimeMs}:${stat.size}`;
+    const stamp = `${source.kubeconfig}:${fileStamp(source.kubeconfig)}`;
     if (!this.identity || !this.agent || stamp !== this.kubeconfigStamp) {
       this.agent?.destroy();
       this.agent = undefined;
@@ -192,7 +209,26 @@ class Waiter {
     }
     const answer = await readyz(this.identity, this.agent);
     if (answer.status === 401) this.kubeconfigStamp = ''; // a stale cert: reload next time
+    this.checkOurServer(answer.notOurServer === true);
     return answer.status === 200;
+  }
+
+  /** Fails once another server has kept answering on our address (its certificate is not from our CA). */
+  private checkOurServer(foreign: boolean): void {
+    if (!foreign) {
+      this.foreignSince = undefined;
+      return;
+    }
+    this.foreignSince ??= Date.now();
+    if (Date.now() - this.foreignSince < FOREIGN_ANSWERS_MS) return;
+    this.kubeconfigStamp = '';
+    const server = this.identity?.server ?? 'the API address';
+    const port = Number(new URL(server).port || 443);
+    const holders = describePortHolders(port).join(', ');
+    throw new UpError(
+      `${server} is answered by a server that is not our k3s (its certificate is not signed by the CA k3s wrote)${holders ? `: held by ${holders}` : ''}; k3s-sandbox leaves that process alone`,
+      { details: ['remedy: stop that process, or set another https port (httpsPort, K3S_SANDBOX_HTTPS_PORT)'] },
+    );
   }
 
   async readyNode(): Promise<string | undefined> {
@@ -208,33 +244,33 @@ class Waiter {
   }
 }
 
-export async function run(ctx: Context): Promise<void> {
-  const { config, status, options } = ctx;
-  const record = ctx.instance;
-  if (!record || !ctx.launched) throw new Error('wait needs launch to have run');
-  const agent = isAgentMode(record);
+/**
+ * The wait step: `wait(instance, plan) → Ready | Fallback`. Fails with an UpError (and stops what it cannot save, as
+ * root) on a fatal start, a crash loop, or the timeout, which leaves k3s running.
+ */
+export async function wait(instance: Instance, plan: Plan, shared: Shared): Promise<Ready | Fallback> {
+  const { config, status, options, paths } = shared;
+  const { record } = instance;
+  const agent = record.agent ?? runsAgent(record.mode);
   if (options.waitNode && !agent) status.info(`--wait-node: mode ${record.mode} runs no agent, so there is no node to wait for`);
   const waitNode = options.waitNode && agent;
-  if (ctx.launched.alreadyRunning && !waitNode) {
+  if (instance.foundReady && !waitNode) {
     // launch has just seen it healthy (supervisor running, /readyz 200).
-    ctx.ready = { seconds: process.uptime() };
-    finishWaiting(ctx);
-    return;
+    return { kind: 'ready', secondsSinceStart: process.uptime() };
   }
-  const waiter = new Waiter(ctx, record, ctx.launched.alreadyRunning ? fileSize(ctx.paths.logFile) : record.logOffset);
-  let fellBack = false;
+  const waiter = new Waiter(shared, instance, plan, instance.foundReady ? fileSize(paths.logFile) : record.logOffset);
   const deadline = Date.now() + config.waitTimeout * 1000;
   try {
     for (;;) {
-      await waiter.scanLog();
+      const fallback = await waiter.scanLog();
+      if (fallback) return fallback;
       if (waiter.checkSupervisor() && (await waiter.readyzOk())) {
         const node = waitNode ? await waiter.readyNode() : undefined;
         if (!waitNode || node) {
-          await waiter.scanLog();
-          ctx.ready = { seconds: process.uptime(), node };
-          if (isRoot() && !ctx.launched.alreadyRunning) writeJsonAtomic(instanceRecordFile(ctx.paths), { ...record, readyAt: Date.now() });
-          recordResult(ctx, true, `ready, mode ${record.mode}`, [], 0);
-          return;
+          const late = await waiter.scanLog();
+          if (late) return late;
+          if (isRoot() && !instance.foundReady) writeStateJson(instanceRecordFile(paths), { ...record, readyAt: Date.now() });
+          return { kind: 'ready', secondsSinceStart: process.uptime(), node };
         }
       }
       if (Date.now() >= deadline) {
@@ -246,16 +282,10 @@ export async function run(ctx: Context): Promise<void> {
       await waiter.nextPoll();
     }
   } catch (error) {
-    if (error instanceof ModeFallback) {
-      fellBack = true;
-      throw error;
-    }
     const failure = error instanceof UpError ? error : new UpError((error as Error).message);
     for (const line of failure.details) status.info(line);
-    recordResult(ctx, false, failure.message, failure.details, failure.exitCode);
     throw failure;
   } finally {
     waiter.close();
-    if (!fellBack) finishWaiting(ctx);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * kind-style step lines on stderr. On a TTY a spinner runs while the step works and the line is replaced by
- * `✓ <step> (1.2s)` or `✗ <step> (0.3s)`; elsewhere only the final line is printed, so logs stay clean.
+ * `✓ <step> (1.2s)` or `✗ <step> (0.3s)`; elsewhere only the final line is printed, so logs stay clean. A step's
+ * detail lines are printed under its final line, so they never read as the previous step's.
  */
 
 /** Lets a running step add a short detail to its final line, e.g. `✓ plan (0.0s): control-plane`. */
@@ -11,7 +12,7 @@ export interface StepHandle {
 export interface StatusReporter {
   /** Runs `fn` as the named step; prints its final line and rethrows a failure after printing the reason. */
   step<T>(name: string, fn: (handle: StepHandle) => Promise<T> | T): Promise<T>;
-  /** A detail line under the current step (stderr). */
+  /** A detail line under the current step (stderr), printed after the step's final line; at once outside a step. */
   info(message: string): void;
   /** A warning line (stderr). */
   warn(message: string): void;
@@ -44,6 +45,8 @@ function reasonOf(error: unknown): string {
 export function createStatusReporter(stream: StatusStream = process.stderr): StatusReporter {
   const tty = stream.isTTY === true;
   let spinning: { name: string; frame: number } | undefined;
+  /** The running step's detail lines, held until its final line is out. */
+  let held: string[] | undefined;
 
   const redrawSpinner = (): void => {
     if (!spinning) return;
@@ -73,11 +76,16 @@ export function createStatusReporter(stream: StatusStream = process.stderr): Sta
         }, SPINNER_INTERVAL_MS);
         timer.unref();
       }
+      const outer = held;
+      held = [];
       const finish = (mark: string, suffix: string): void => {
         if (timer) clearInterval(timer);
         clearSpinnerLine();
         spinning = undefined;
+        const lines = held ?? [];
+        held = outer;
         stream.write(`${mark} ${name} (${seconds(startedAt)})${suffix}\n`);
+        for (const line of lines) printLine(line);
       };
       try {
         const result = await fn(handle);
@@ -90,10 +98,12 @@ export function createStatusReporter(stream: StatusStream = process.stderr): Sta
       }
     },
     info(message: string): void {
-      printLine(`  ${message}`);
+      if (held) held.push(`  ${message}`);
+      else printLine(`  ${message}`);
     },
     warn(message: string): void {
-      printLine(`  ! ${message}`);
+      if (held) held.push(`  ! ${message}`);
+      else printLine(`  ! ${message}`);
     },
   };
 }
@@ -105,15 +115,4 @@ export function createSilentReporter(): StatusReporter {
     info: () => undefined,
     warn: () => undefined,
   };
-}
-
-/** Runs `fn` as one status step on stderr. */
-export function step<T>(name: string, fn: (handle: StepHandle) => Promise<T> | T, reporter: StatusReporter = defaultReporter()): Promise<T> {
-  return reporter.step(name, fn);
-}
-
-let sharedReporter: StatusReporter | undefined;
-function defaultReporter(): StatusReporter {
-  sharedReporter ??= createStatusReporter();
-  return sharedReporter;
 }

@@ -86,10 +86,13 @@ int main(int argc, char **argv)
 	}
 
 	sup.opts = &opts;
+	/* "its directory must exist" is the remedy for ENOENT alone: EROFS, ENOSPC or EACCES say what they are. */
 	if (logsink_open(&sup.log, opts.log_path, opts.log_max_bytes, opts.log_keep) != 0)
-		return fail(EXIT_USAGE, "cannot open log file (its directory must exist)", opts.log_path);
+		return fail(EXIT_USAGE, errno == ENOENT ? "cannot open log file (its directory must exist)" : "cannot open log file",
+			    opts.log_path);
 	if (pidfile_write_self(opts.pidfile_path) != 0)
-		return fail(EXIT_USAGE, "cannot write pidfile (its directory must exist)", opts.pidfile_path);
+		return fail(EXIT_USAGE, errno == ENOENT ? "cannot write pidfile (its directory must exist)" : "cannot write pidfile",
+			    opts.pidfile_path);
 	sup.status.path = opts.status_path;
 	sup.status.supervisor_pid = getpid();
 	/* Without these the bootstrapper could not tell us from a later process with our pid,
@@ -100,7 +103,8 @@ int main(int argc, char **argv)
 		return abandon(&opts, 1, "cannot read the boot id from /proc/sys/kernel/random/boot_id or", "/proc/stat");
 	sup.status.state = "starting";
 	if (status_write(&sup.status) != 0)
-		return abandon(&opts, EXIT_USAGE, "cannot write status file (its directory must exist)",
+		return abandon(&opts, EXIT_USAGE,
+			       errno == ENOENT ? "cannot write status file (its directory must exist)" : "cannot write status file",
 			       opts.status_path);
 	if (supervise_prepare(&sup) != 0)
 		return abandon(&opts, 1, "cannot set up supervision", "");

@@ -395,6 +395,10 @@ EOF
     --log "$T/missing/k.log" --status "$T/s.json" --pidfile "$T/p.pid" -- /bin/true
   refused "cannot write pidfile (its directory must exist) $T/missing/p.pid" \
     --log "$T/k.log" --status "$T/s.json" --pidfile "$T/missing/p.pid" -- /bin/true
+  # Any other error names itself, without the missing-directory hint (issue 12: EROFS and ENOSPC got that hint too).
+  refused "cannot write pidfile /sys/p.pid: Permission denied" \
+    --log "$T/k.log" --status "$T/s.json" --pidfile /sys/p.pid -- /bin/true
+  [[ "$output" != *"must exist"* ]]
   [ ! -e "$T/s.json" ]
   [ ! -e "$T/p.pid" ]
   [ -z "$(find "$T" -name '*.tmp.*')" ]

@@ -342,12 +342,15 @@ $1"
     for i in 1 2 3; do (rc=0; ks up >"out.$i" 2>"err.$i" || rc=$?; echo "$rc" >"rc.$i") & ups="$ups $!"; done
     wait $ups
     for i in 1 2 3; do echo "rc $(cat rc.$i): $(cat out.$i)"; done
-    echo "k3s starts in log: $(grep -c "Starting k3s" /var/log/k3s-sandbox/k3s.log)"
+    # Since issue 12 (defect 2) a held port is refused before k3s starts: the one attempt is one launch step.
+    echo "k3s starts in log: $(cat /var/log/k3s-sandbox/k3s.log 2>/dev/null | grep -c "Starting k3s" || true)"
+    echo "launch attempts: $(cat err.1 err.2 err.3 | grep -c "✗ launch")"
   '
   echo "$output"
   [ "$status" -eq 0 ]
   [ "$(grep -c '^rc 1: k3s-sandbox: failed: port 6443 is already in use (held by ' <<<"$output")" -eq 3 ]
-  [[ "$output" =~ "k3s starts in log: 1" ]]
+  [[ "$output" =~ "k3s starts in log: 0" ]]
+  [[ "$output" =~ "launch attempts: 1" ]]
 }
 
 @test "non-root up: waits for the root instance and uses its own published copy, or says what root must run" {
@@ -395,4 +398,192 @@ $1"
   [ "$status" -eq 0 ]
   [[ "$output" =~ "k3s-sandbox: failed: /tmp/empty/k3s-sandbox-supervise is missing or not executable: set K3S_SANDBOX_BIN_DIR" ]]
   [[ "$output" =~ "up rc: 1, processes: 0" ]]
+}
+
+# Issue 12, defect 1: an `up` that finds a healthy instance changes nothing on disk, whatever mode auto would plan.
+@test "a plain up while sandboxed-node runs keeps it: no fake removed, nothing on disk changed" {
+  run scenario '
+    ks up --mode sandboxed-node >/dev/null 2>&1
+    snapshot() { find /var/lib/k3s-sandbox /sys/fs/cgroup -maxdepth 4 -printf "%p %T@ %s\n" 2>/dev/null | sort | md5sum; }
+    before="$(snapshot)"
+    rc=0; ks up >out 2>err || rc=$?
+    echo "up rc: $rc"; cat out
+    echo "removals: $(grep -c "removed" err || true)"
+    [ "$before" = "$(snapshot)" ] && echo "disk unchanged"
+    echo "fake panic: $(cat /var/lib/k3s-sandbox/fake-root/proc/sys/kernel/panic)"
+    echo "starts: $(status_field starts)"
+  '
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ "up rc: 0" ]]
+  [[ "$output" =~ "k3s-sandbox: already running, mode sandboxed-node" ]]
+  [[ "$output" =~ "removals: 0" ]]
+  [[ "$output" =~ "disk unchanged" ]]
+  [[ "$output" =~ "fake panic: 10" ]]
+  [[ "$output" =~ "starts: 1" ]]
+}
+
+# Issue 12, defect 2: a foreign holder of the port is refused before launch in every mode, naming it.
+@test "port 6443 held by a foreign process: sandboxed-node refuses at once, naming the holder" {
+  run scenario '
+    node -e "require(\"net\").createServer().listen(6443, \"127.0.0.1\", () => console.log(\"listening\"))" >holder.out &
+    holder=$!
+    for _ in $(seq 100); do grep -q listening holder.out && break; sleep 0.1; done
+    start=$(date +%s)
+    rc=0; ks up --mode sandboxed-node >out 2>err || rc=$?
+    echo "up rc: $rc after $(( $(date +%s) - start )) s holder: $holder"
+    cat out
+    echo "left running: $(our_processes | wc -l)"
+  '
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ "up rc: 1 after "[0-9]" s" ]]
+  holder="$(sed -n 's/.*holder: \([0-9]*\)$/\1/p' <<<"$output")"
+  [[ "$output" =~ "k3s-sandbox: failed: port 6443 is already in use (held by $holder (node -e" ]]
+  [[ "$output" =~ "left running: 0" ]]
+}
+
+# Issue 12, defect 6: every --json run prints exactly one JSON object, success or failure.
+@test "up --json prints one JSON object on a plan failure and on a bad setting" {
+  run scenario '
+    for args in "up --mode server --json" "up --json --mode x"; do
+      rc=0; ks $args >json.out 2>/dev/null || rc=$?
+      echo "$args -> rc $rc, lines $(wc -l <json.out): $(node -e "const r=JSON.parse(require(\"fs\").readFileSync(\"json.out\",\"utf8\")); console.log(\"ok=\" + r.ok, r.error.split(\"\n\")[0])")"
+    done
+  '
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ "up --mode server --json -> rc 1, lines 1: ok=false mode server cannot run in this sandbox" ]]
+  [[ "$output" =~ "up --json --mode x -> rc 2, lines 1: ok=false invalid value for mode: \"x\"" ]]
+}
+
+# Issue 12, defect 8: doctor and up read one plan; an installation blocker fails up at once with its remedy.
+@test "no k3s installed: doctor and up agree, and up fails at once with the remedy" {
+  run scenario '
+    rm /usr/local/bin/k3s
+    rc=0; ks doctor >doctor.out 2>&1 || rc=$?
+    echo "doctor rc: $rc"; grep -E "^up would|no mode can run" doctor.out
+    start=$(date +%s)
+    rc=0; ks up >out 2>err || rc=$?
+    echo "up rc: $rc after $(( $(date +%s) - start )) s"; cat out
+    echo "processes: $(our_processes | wc -l)"
+  '
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ "doctor rc: 1" ]]
+  [[ "$output" =~ "up would fail: /usr/local/bin/k3s is missing or not executable: install k3s" ]]
+  [[ ! "$output" =~ "up would run" ]]
+  [[ "$output" =~ "up rc: 1 after "[0-3]" s" ]]
+  [[ "$output" =~ "k3s-sandbox: failed: /usr/local/bin/k3s is missing or not executable: install k3s" ]]
+  [[ "$output" =~ "processes: 0" ]]
+}
+
+@test "a read-only data dir: doctor and up agree, and up fails at once naming the data dir" {
+  run scenario '
+    mkdir -p /var/lib/rancher && mount -t tmpfs -o ro tmpfs /var/lib/rancher
+    rc=0; ks doctor >doctor.out 2>&1 || rc=$?
+    echo "doctor rc: $rc"; grep -E "^up would" doctor.out
+    start=$(date +%s)
+    rc=0; ks up >out 2>err || rc=$?
+    echo "up rc: $rc after $(( $(date +%s) - start )) s"; cat out
+    echo "processes: $(our_processes | wc -l)"
+  '
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ "up would fail: no mode can run in this sandbox" ]]
+  [[ "$output" =~ "up rc: 1 after "[0-3]" s" ]]
+  [[ "$output" =~ "k3s-sandbox: failed: no mode can run in this sandbox" ]]
+  [[ "$output" =~ "the data dir /var/lib/rancher/k3s cannot be created or written" ]]
+  [[ "$output" =~ "processes: 0" ]]
+}
+
+# Issue 12, frictions.
+@test "up --user with a bad or empty name exits 2 before anything starts" {
+  run scenario '
+    for user in "a;b" ""; do
+      rc=0; ks up --user "$user" >/dev/null 2>err || rc=$?
+      echo "user [$user] -> $rc: $(tail -n 1 err)"
+    done
+    echo "processes: $(our_processes | wc -l)"
+    [ -e /var/log/k3s-sandbox/k3s.log ] && echo "k3s was started"
+    true
+  '
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ "user [a;b] -> 2: k3s-sandbox: --user \"a;b\" is not a user name" ]]
+  [[ "$output" =~ "user [] -> 2: k3s-sandbox: --user \"\" is not a user name" ]]
+  [[ "$output" =~ "processes: 0" ]]
+  [[ ! "$output" =~ "k3s was started" ]]
+}
+
+@test "progress: a step's detail lines come after its own line; an unchanged up prints one plan line" {
+  run scenario '
+    ks up 2>first.err >/dev/null
+    echo "after probe: $(grep -A1 "✓ probe" first.err | tail -n 1)"
+    ks up 2>second.err >/dev/null
+    echo "remedy lines: $(grep -c -e "--disable-agent" -e "host-local CNI stand-in" second.err || true)"
+    grep -A1 "✓ plan" second.err | tail -n 1
+  '
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ "after probe:   gVisor, uid 0" ]]
+  [[ "$output" =~ "remedy lines: 0" ]]
+  [[ "$output" =~ "unchanged: the running instance has this plan (mode control-plane" ]]
+}
+
+@test "a running cluster that differs from the config: said plainly; an explicitly asked mode fails" {
+  run scenario '
+    ks up --mode sandboxed-node >/dev/null 2>&1
+    rc=0; ks up --mode control-plane >out 2>err || rc=$?
+    echo "explicit rc: $rc"; cat out
+    rc=0; K3S_SANDBOX_HTTPS_PORT=7443 ks up --mode sandboxed-node >out 2>err || rc=$?
+    echo "port rc: $rc"; grep "differs" err
+    echo "mode now: $(ks status --json | node -e "console.log(JSON.parse(require(\"fs\").readFileSync(0,\"utf8\")).mode)")"
+  '
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ "explicit rc: 4" ]]
+  [[ "$output" =~ "k3s-sandbox: failed: the running cluster differs from the config (mode sandboxed-node runs, the config gives control-plane): it keeps running as it is; \`k3s-sandbox down\` then \`k3s-sandbox up\` applies the config" ]]
+  [[ "$output" =~ "port rc: 0" ]]
+  [[ "$output" =~ "https port 6443 is in use, the config gives 7443" ]]
+  [[ "$output" =~ "mode now: sandboxed-node" ]]
+}
+
+@test "publish failures: an unusable CLAUDE_ENV_FILE is named; a read-only root home falls back to the admin kubeconfig" {
+  run scenario '
+    rc=0; CLAUDE_ENV_FILE=/nonexistent/env ks up --json >out 2>err || rc=$?
+    echo "env rc: $rc"; grep "CLAUDE_ENV_FILE" err
+    ks down >/dev/null 2>&1
+    mount -t tmpfs -o ro tmpfs /root
+    rc=0; ks up >out 2>err || rc=$?
+    echo "ro home rc: $rc"; cat out; grep "could not publish" err
+    KUBECONFIG=/run/k3s-sandbox/k3s.yaml kubectl get --raw /readyz; echo
+  '
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ "env rc: 0" ]]
+  [[ "$output" =~ "CLAUDE_ENV_FILE=/nonexistent/env: "[^$'\n']*"ENOENT" ]]
+  [[ "$output" =~ "ro home rc: 0" ]]
+  [[ "$output" =~ "KUBECONFIG=/run/k3s-sandbox/k3s.yaml" ]]
+  [[ "$output" =~ "could not publish into /root" ]]
+  grep -qx ok <<<"$output"
+}
+
+@test "Ctrl-C during up says what it leaves running" {
+  run scenario '
+    # Job control, so that the background up gets SIGINT as a foreground one does on Ctrl-C (not ignored).
+    set -m
+    K3S_DOUBLE_READY_DELAY=20s node "$BUNDLE" up >out 2>err &
+    up=$!
+    for _ in $(seq 200); do grep -q "✓ launch" err && break; sleep 0.1; done
+    kill -INT "$up"
+    rc=0; wait "$up" || rc=$?
+    echo "up rc: $rc"; grep "interrupted" err
+    echo "left running: $(our_processes | wc -l)"
+  '
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ "up rc: 130" ]]
+  [[ "$output" =~ "k3s-sandbox: interrupted by SIGINT: k3s keeps starting under supervisor "[0-9]+" (mode control-plane): \`k3s-sandbox status\` shows it" ]]
+  [[ "$output" =~ "left running: 2" ]]
 }

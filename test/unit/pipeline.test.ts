@@ -17,7 +17,8 @@ test('in real gVisor: auto plans server, kubelet dies on the missing tunables, a
     [
       `import { DEFAULT_CONFIG } from ${src('src/config.ts')};`,
       `import { resolvePaths } from ${src('src/paths.ts')};`,
-      `import { bringUp } from ${src('src/pipeline.ts')};`,
+      `import { bringUpFrom } from ${src('src/pipeline.ts')};`,
+      `import { targetUser } from ${src('src/steps/publish.ts')};`,
       `import { createStatusReporter } from ${src('src/ui/status.ts')};`,
       `import { run as down } from ${src('src/commands/down.ts')};`,
       `import { privilegedDockerFacts } from ${src('test/unit/helpers/probeFacts.ts')};`,
@@ -25,9 +26,9 @@ test('in real gVisor: auto plans server, kubelet dies on the missing tunables, a
       'const paths = resolvePaths(config);',
       'const status = createStatusReporter(process.stdout);',
       'const options = { wait: true, waitNode: false, json: false };',
-      'const ctx = { config, paths, status, options, facts: privilegedDockerFacts() };',
-      'await bringUp(ctx);',
-      "console.log(`final mode: ${ctx.plan?.mode}; fallbacks: ${JSON.stringify(ctx.fallbacks)}; ready: ${ctx.ready !== undefined}`);",
+      'const shared = { config, paths, status, options };',
+      "const result = await bringUpFrom(privilegedDockerFacts(), targetUser('root'), shared);",
+      "console.log(`final mode: ${result.plan.mode}; fallbacks: ${JSON.stringify(result.fallbacks)}; ready: ${result.ready !== undefined}`);",
       'console.log(`down: ${await down({ config, configSources: {} as never, paths, status })}`);',
     ].join('\n'),
   );

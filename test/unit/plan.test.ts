@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { DEFAULT_CONFIG, type Config } from '../../src/config.js';
 import type { Mode, Plan } from '../../src/context.js';
 import { PlanError, blockersFor, planFor, type PlanPaths } from '../../src/steps/plan.js';
-import type { ProbeFacts } from '../../src/steps/probe.js';
+import type { ProbeFacts } from '../../src/context.js';
 import { gvisorFacts, privilegedDockerFacts } from './helpers/probeFacts.js';
 
 const PATHS: PlanPaths = {

@@ -27,3 +27,11 @@ test('describePortHolders names this process for a port it listens on', async ()
     server.close();
   }
 });
+
+test('a holder\'s command line is shown in whole words, never cut inside an argument', async () => {
+  const { shortCommandLine } = await import('../../src/instance/processes.js');
+  const script = 'require("net").createServer().listen(6443, "127.0.0.1", () => console.log("listening"))';
+  assert.equal(shortCommandLine(['node', '-e', script]), `node -e ${script}`);
+  assert.equal(shortCommandLine(['node', '-e', script, '--and', 'x'.repeat(40)]), `node -e ${script} --and …`);
+  assert.equal(shortCommandLine(['a'.repeat(200)]), 'a'.repeat(200), 'one long word is shown whole');
+});

@@ -2,10 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runInGvisor } from './helpers/gvisor.js';
-import { collectFacts, parseMountinfo, type ProbeFacts } from '../../src/steps/probe.js';
+import type { ProbeFacts } from '../../src/context.js';
+import { collectFacts, parseMountinfo } from '../../src/steps/probe.js';
 import { REPO } from './helpers/repo.js';
 
 
@@ -227,7 +228,7 @@ test('probe: a real run on this machine agrees with what node itself sees', asyn
   const facts = await collectFacts({ dataDir: '/var/lib/rancher/k3s', httpsPort: 6443 });
   assert.equal(facts.uid, process.getuid!());
   assert.equal(facts.gvisor, false, 'the test host is not gVisor');
-  assert.ok(facts.cpus >= 1);
+  assert.equal(facts.cpus, cpus().length, 'one per processor line in /proc/cpuinfo, as node counts them');
   assert.ok((facts.memory.totalBytes ?? 0) > 0);
   assert.ok(facts.dataDir.freeBytes !== null && facts.dataDir.freeBytes > 0);
   assert.notEqual(facts.cgroup.version, undefined);

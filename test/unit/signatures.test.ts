@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { matchFatalSignature, type SignatureAction, type SignatureId } from '../../src/diagnose/signatures.js';
+import { matchFatalSignature, type SignatureAction, type SignatureId } from '../../src/k3s/signatures.js';
 
 // Real k3s log lines (logrus) and kubelet/apiserver lines (klog) as they appear in the k3s log.
 const TABLE: { line: string; id: SignatureId | undefined; action?: SignatureAction; port?: number; hook?: string }[] = [
@@ -64,6 +64,8 @@ test('matchFatalSignature recognises each known fatal line and nothing else', ()
     assert.equal(match.port, row.port, row.line);
     assert.equal(match.hook, row.hook, row.line);
     assert.equal(match.line, row.line);
-    for (const text of [match.what, match.why, match.remedy]) assert.ok(text.length > 10, `${row.id} explains itself`);
+    const texts = [match.what, match.why, match.remedy];
+    assert.equal(new Set(texts).size, 3, `${row.id}: what, why and remedy each say something of their own`);
+    for (const text of texts) assert.doesNotMatch(text, /undefined|NaN|^\s*$/, `${row.id} explains itself`);
   }
 });

@@ -7,18 +7,27 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { DEFAULT_CONFIG, type ModeSetting } from '../../src/config.js';
-import { ModeFallback, type Context, type Plan } from '../../src/context.js';
+import type { Plan, Shared } from '../../src/context.js';
 import { UpError } from '../../src/diagnose/upError.js';
 import type { InstanceRecord, SupervisorStatus } from '../../src/instance/state.js';
 import { resolvePaths } from '../../src/paths.js';
-import { run as waitRun } from '../../src/steps/wait.js';
+import type { Instance } from '../../src/steps/launch.js';
+import { wait } from '../../src/steps/wait.js';
 import { createSilentReporter } from '../../src/ui/status.js';
 import { tempDir } from './helpers/tempDir.js';
 
 const standIns: ChildProcess[] = [];
 after(() => standIns.forEach((child) => child.kill('SIGKILL')));
 
-function scenario(mode: ModeSetting, logLines: string[], supervisorState: SupervisorStatus['state'] = 'running'): Context {
+interface Scenario {
+  instance: Instance;
+  plan: Plan;
+  shared: Shared;
+}
+
+const waitRun = ({ instance, plan, shared }: Scenario) => wait(instance, plan, shared);
+
+function scenario(mode: ModeSetting, logLines: string[], supervisorState: SupervisorStatus['state'] = 'running'): Scenario {
   const root = tempDir('wait');
   const env = { K3S_SANDBOX_STATE_DIR: join(root, 'run'), K3S_SANDBOX_LOG_DIR: join(root, 'log'), K3S_SANDBOX_LIB_DIR: join(root, 'lib') };
   const config = { ...DEFAULT_CONFIG, mode, waitTimeout: 3, dataDir: join(root, 'data') };
@@ -42,23 +51,21 @@ function scenario(mode: ModeSetting, logLines: string[], supervisorState: Superv
   const plan = { mode: 'sandboxed-node', k3sArgs: ['server'], useInterceptor: true, limits: '', remedies: [], fallback: 'control-plane' } as unknown as Plan;
   const record: InstanceRecord = {
     mode: 'sandboxed-node',
+    agent: true,
     k3sArgs: ['server'],
     useInterceptor: true,
     limits: '',
     remedies: [],
+    fallbacks: [],
     adminKubeconfig: join(paths.stateDir, 'k3s.yaml'),
     dataDir: config.dataDir,
     logOffset: 'an earlier run: Failed to start ContainerManager\n'.length,
     launchedAt: Date.now(),
   };
   return {
-    config,
-    paths,
-    status: createSilentReporter(),
-    options: { wait: true, waitNode: false, json: false },
+    shared: { config, paths, status: createSilentReporter(), options: { wait: true, waitNode: false, json: false } },
     plan,
-    instance: record,
-    launched: { supervisorPid: supervisor.pid!, alreadyRunning: false },
+    instance: { supervisorPid: supervisor.pid!, record, foundReady: false },
   };
 }
 
@@ -66,8 +73,9 @@ const CONTAINER_MANAGER = 'E1122 00:00:00.000000 1 kubelet.go:1649] "Failed to s
 
 test('with mode auto, a mode-fatal signature falls back to the plan\'s next mode', async () => {
   const ctx = scenario('auto', ['time="x" level=info msg="Starting k3s"', CONTAINER_MANAGER]);
-  await assert.rejects(waitRun(ctx), (error: unknown) => error instanceof ModeFallback && error.to === 'control-plane' && /container manager/.test(error.diagnosis));
-  assert.deepEqual(ctx.fallbacks?.map((f) => f.from), ['sandboxed-node']);
+  const outcome = await waitRun(ctx);
+  assert.ok(outcome.kind === 'fallback' && outcome.to === 'control-plane' && /container manager/.test(outcome.reason));
+  assert.deepEqual([outcome.from], ['sandboxed-node']);
 });
 
 test('with an explicit mode, the same signature fails with the diagnosis instead', async () => {

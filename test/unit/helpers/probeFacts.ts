@@ -1,4 +1,4 @@
-import type { ProbeFacts } from '../../../src/steps/probe.js';
+import type { ProbeFacts } from '../../../src/context.js';
 
 /** Probe facts of a privileged Docker container on a real kernel: everything k3s needs is there. */
 export function privilegedDockerFacts(): ProbeFacts {
@@ -19,6 +19,11 @@ export function privilegedDockerFacts(): ProbeFacts {
     sysctls: [],
     port: { number: 6443, free: true, reason: '127.0.0.1:6443 is free' },
     dataDir: { path: '/var/lib/rancher/k3s', existingAncestor: '/var/lib', fsType: 'ext4', writable: true, freeBytes: 50 * 2 ** 30 },
+    programs: {
+      k3s: { path: '/usr/local/bin/k3s', executable: true },
+      supervise: { path: '/usr/local/share/k3s-sandbox/bin/k3s-sandbox-supervise', executable: true },
+      intercept: { path: '/usr/local/share/k3s-sandbox/bin/k3s-sandbox-intercept', executable: true },
+    },
     memory: { totalBytes: 8 * 2 ** 30, availableBytes: 6 * 2 ** 30 },
     cpus: 2,
     rootIs9p: false,
@@ -27,7 +32,7 @@ export function privilegedDockerFacts(): ProbeFacts {
   };
 }
 
-/** What the probe sees in gVisor, per the fact sheet §6.6 and this machine's `runsc do` (overlay root, no /dev/shm mount). */
+/** What the probe sees in gVisor: this machine's `runsc do` (overlay root, no /dev/shm mount, gVisor's fixed uname). */
 export function gvisorFacts(): ProbeFacts {
   return {
     ...privilegedDockerFacts(),

@@ -1,0 +1,89 @@
+/**
+ * The one rule for "the instance is healthy", used by launch, wait, `status` and a non-root `up`: our supervisor is
+ * alive (its recorded pid, start time, boot and executable still match, see state.ts), it reports its k3s
+ * `running`, and an authenticated GET /readyz, verified against the CA k3s wrote, answers 200.
+ */
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { UpError } from '../diagnose/upError.js';
+import { isReadable } from '../files.js';
+import { SANDBOX_NAME } from '../kube/names.js';
+import { agentFor, loadIdentity, readyz, type ReadinessSource } from '../kube/readiness.js';
+import type { Paths } from '../paths.js';
+import {
+  findOurInstance,
+  identityCacheFile,
+  readInstanceRecord,
+  readSupervisorStatus,
+  type InstanceRecord,
+  type SupervisorState,
+} from './state.js';
+
+export interface InstanceHealth {
+  /** Our live supervisor, if any. */
+  supervisorPid?: number;
+  /** What it was launched with (instance.json). */
+  record?: InstanceRecord;
+  /** The supervisor's state from status.json (also after it exited, e.g. `crashloop`). */
+  state?: SupervisorState;
+  /** /readyz answered 200 (true) or not (false); null when not asked: not running, or no credentials the caller can read. */
+  ready: boolean | null;
+  /** Supervisor alive, state `running`, /readyz 200. */
+  healthy: boolean;
+  /** k3s (or the interceptor running it) still runs in the session of a supervisor that is gone (killed). */
+  orphanChildPid?: number;
+}
+
+/**
+ * Root uses the admin kubeconfig k3s writes (even before it exists: then the instance is not ready);
+ * a non-root caller uses it when readable, else the k3s-sandbox context root published into the
+ * caller's own ~/.kube/config. Undefined: the caller can read neither.
+ */
+export function readinessSource(record: Pick<InstanceRecord, 'adminKubeconfig'>, paths: Pick<Paths, 'stateDir'>): ReadinessSource | undefined {
+  if (process.getuid?.() === 0) return { kubeconfig: record.adminKubeconfig, cacheFile: identityCacheFile(paths) };
+  if (isReadable(record.adminKubeconfig)) return { kubeconfig: record.adminKubeconfig };
+  const own = join(userInfo().homedir, '.kube', 'config');
+  return isReadable(own) ? { kubeconfig: own, context: SANDBOX_NAME } : undefined;
+}
+
+/** What a non-root caller without a published kubeconfig is told (by wait or publish). */
+export function missingPublishedKubeconfig(user: string, target: string): UpError {
+  return new UpError(
+    `k3s runs as root and ${user} has no kubeconfig for it yet (${target} has no k3s-sandbox context): run \`sudo k3s-sandbox up --user ${user}\` once`,
+  );
+}
+
+/** One authenticated /readyz; false when the credentials cannot be loaded or another server answers. */
+async function answersReady(source: ReadinessSource): Promise<boolean> {
+  let identity;
+  try {
+    identity = await loadIdentity(source);
+  } catch {
+    return false;
+  }
+  const agent = agentFor(identity, false);
+  try {
+    return (await readyz(identity, agent)).status === 200;
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** Our instance as it is right now, by the one health rule. */
+export async function inspect(paths: Paths): Promise<InstanceHealth> {
+  const ours = findOurInstance(paths);
+  const supervisorPid = ours?.supervisorAlive ? ours.sessionId : undefined;
+  const orphanChildPid = ours && !ours.supervisorAlive ? ours.childPid : undefined;
+  const record = readInstanceRecord(paths);
+  const state = readSupervisorStatus(paths)?.state;
+  const askReady = async (): Promise<boolean | null> => {
+    const source = record ? readinessSource(record, paths) : undefined;
+    return source ? answersReady(source) : null;
+  };
+  if (supervisorPid === undefined) {
+    return { supervisorPid, record, state, ready: orphanChildPid !== undefined ? await askReady() : null, healthy: false, orphanChildPid };
+  }
+  if (state !== 'running') return { supervisorPid, record, state, ready: false, healthy: false };
+  const ready = await askReady();
+  return { supervisorPid, record, state, ready, healthy: ready === true };
+}

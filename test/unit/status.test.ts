@@ -1,0 +1,58 @@
+// status from the state dir: nothing running, a crash loop the supervisor gave up on, a status file naming processes
+// that are not ours. The health rule itself is src/instance/health.ts, shared with up.
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { collectStatus } from '../../src/commands/status.js';
+import { DEFAULT_CONFIG } from '../../src/config.js';
+import type { CommandContext } from '../../src/context.js';
+import { inspect } from '../../src/instance/health.js';
+import { resolvePaths } from '../../src/paths.js';
+import { createSilentReporter } from '../../src/ui/status.js';
+import { tempDir } from './helpers/tempDir.js';
+
+function context(): CommandContext {
+  const root = tempDir('status');
+  const config = { ...DEFAULT_CONFIG, dataDir: join(root, 'data') };
+  const paths = resolvePaths(config, { K3S_SANDBOX_STATE_DIR: join(root, 'run'), K3S_SANDBOX_LOG_DIR: join(root, 'log'), PATH: '' });
+  mkdirSync(paths.stateDir, { recursive: true });
+  return { config, configSources: {} as CommandContext['configSources'], paths, status: createSilentReporter() };
+}
+
+test('status: an empty state dir is stopped, not running, readiness unknown', async () => {
+  const ctx = context();
+  const report = await collectStatus(ctx);
+  assert.equal(report.running, false);
+  assert.equal(report.state, 'stopped');
+  assert.equal(report.ready, null);
+  assert.equal(report.supervisorPid, null);
+  assert.deepEqual(await inspect(ctx.paths), { supervisorPid: undefined, record: undefined, state: undefined, ready: null, healthy: false, orphanChildPid: undefined });
+});
+
+test('status: a crash loop the supervisor gave up on is reported with its last fatal line', async () => {
+  const ctx = context();
+  writeFileSync(
+    ctx.paths.statusFile,
+    JSON.stringify({ state: 'crashloop', supervisorPid: 999999, supervisorStartTime: 1, bootId: 'x', childPid: null, starts: 6, crashes: 6, lastExit: 'exit 1', lastFatal: 'level=fatal msg="boom"', updated: 0 }),
+  );
+  const report = await collectStatus(ctx);
+  assert.equal(report.running, false);
+  assert.equal(report.state, 'crashloop');
+  assert.equal(report.crashes, 6);
+  assert.equal(report.lastFatal, 'level=fatal msg="boom"');
+});
+
+test('status: a status file naming a live process that is not ours (this test runner) is not running', async () => {
+  const ctx = context();
+  writeFileSync(
+    ctx.paths.statusFile,
+    JSON.stringify({ state: 'running', supervisorPid: process.pid, supervisorStartTime: 1, bootId: 'not-this-boot', childPid: process.pid, childStartTime: 1, starts: 1, crashes: 0, lastExit: null, lastFatal: null, updated: 0 }),
+  );
+  const health = await inspect(ctx.paths);
+  assert.equal(health.supervisorPid, undefined);
+  assert.equal(health.healthy, false);
+  const report = await collectStatus(ctx);
+  assert.equal(report.running, false);
+  assert.equal(report.supervisorPid, null);
+});
