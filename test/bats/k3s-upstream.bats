@@ -74,7 +74,7 @@ show_measurements() {
   run in_private_net timeout -s TERM 20 env PATH=/usr/bin:/bin "$K3S" server --disable-agent --data-dir "$T/data" \
     --write-kubeconfig "$T/k3s.yaml" --bind-address 127.0.0.1 --node-ip 127.0.0.1 --egress-selector-mode=disabled
   [ "$status" -eq 124 ] # timeout's own status once its TERM ended the server
-  [[ "$output" == *'msg="k3s stopped"'* ]]
+  [[ "$output" == *'msg="k3s stopped"'* ]] || { printf "%s\n" "$output" | grep -v "^[IW][0-9]" | tail -20; false; }
   [[ "$output" == *'Waiting to retrieve agent configuration; server is not ready: failed to find host-local: exec: \"host-local\": executable file not found in $PATH'* ]]
 }
 
