@@ -42,6 +42,8 @@ async function main(): Promise<void> {
     code = await dispatch(process.argv.slice(2));
   } catch (error) {
     if (error instanceof UsageError) {
+      // With --json on the command line, stdout carries one JSON object whatever happens (issue 12, defect 6).
+      if (process.argv.includes('--json')) process.stdout.write(JSON.stringify({ ok: false, error: error.message, details: [] }) + '\n');
       process.stderr.write(prefixed(error.message) + (error.command ? commandHelp(error.command) : USAGE));
       code = EXIT_BAD_INPUT;
     } else {

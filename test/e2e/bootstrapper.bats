@@ -444,9 +444,9 @@ $1"
 }
 
 # Issue 12, defect 6: every --json run prints exactly one JSON object, success or failure.
-@test "up --json prints one JSON object on a plan failure and on a bad setting" {
+@test "up --json prints one JSON object on a plan failure, a bad setting and a bad command line" {
   run scenario '
-    for args in "up --mode server --json" "up --json --mode x"; do
+    for args in "up --mode server --json" "up --json --mode x" "up --json --frobnicate"; do
       rc=0; ks $args >json.out 2>/dev/null || rc=$?
       echo "$args -> rc $rc, lines $(wc -l <json.out): $(node -e "const r=JSON.parse(require(\"fs\").readFileSync(\"json.out\",\"utf8\")); console.log(\"ok=\" + r.ok, r.error.split(\"\n\")[0])")"
     done
@@ -455,6 +455,7 @@ $1"
   [ "$status" -eq 0 ]
   [[ "$output" =~ "up --mode server --json -> rc 1, lines 1: ok=false mode server cannot run in this sandbox" ]]
   [[ "$output" =~ "up --json --mode x -> rc 2, lines 1: ok=false invalid value for mode: \"x\"" ]]
+  [[ "$output" =~ "up --json --frobnicate -> rc 2, lines 1: ok=false Unknown option '--frobnicate'" ]]
 }
 
 # Issue 12, defect 8: doctor and up read one plan; an installation blocker fails up at once with its remedy.
