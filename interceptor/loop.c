@@ -21,7 +21,8 @@
 #include <sys/ptrace.h>   /* ptrace, PTRACE_* */
 #include <sys/wait.h>     /* waitpid, __WALL */
 
-static bool fallback;
+/* No seccomp filter: every syscall stops twice (PTRACE_SYSCALL entry and exit) instead of only the filtered ones. */
+static bool every_syscall_stops;
 
 static void
 resume(struct tracee *tracee, enum resume how, int sig)
@@ -30,7 +31,7 @@ resume(struct tracee *tracee, enum resume how, int sig)
 
 	if (how == RESUME_LATER)
 		return;
-	request = fallback || how == RESUME_SYSCALL || tracee->wait != WAIT_NOTHING
+	request = every_syscall_stops || how == RESUME_SYSCALL || tracee->wait != WAIT_NOTHING
 		? PTRACE_SYSCALL : PTRACE_CONT;
 	/* ESRCH: killed while stopped (another thread's exit_group); its exit report follows. */
 	if (ptrace(request, tracee->tid, 0, (void *)(long)sig) < 0 && errno != ESRCH)
@@ -157,7 +158,7 @@ handle_syscall_stop(struct tracee *tracee)
 	struct addr_space *space = tracee->space;
 
 	stats.syscall_stops++;
-	if (fallback) {
+	if (every_syscall_stops) {
 		tracee->in_syscall = !tracee->in_syscall;
 		if (tracee->in_syscall) {
 			resume(tracee, redirect_on_entry(tracee), 0);
@@ -169,7 +170,7 @@ handle_syscall_stop(struct tracee *tracee)
 		return;
 	}
 	/* Under the seccomp-first order (gVisor), this may be the entry stop before the exit. */
-	if (!fallback && --tracee->syscall_stops_left > 0) {
+	if (!every_syscall_stops && --tracee->syscall_stops_left > 0) {
 		resume(tracee, RESUME_SYSCALL, 0);
 		return;
 	}
@@ -239,7 +240,7 @@ loop_run(pid_t main_pid, bool use_seccomp)
 {
 	struct tracee *main_tracee = tracee_add(main_pid);
 
-	fallback = !use_seccomp;
+	every_syscall_stops = !use_seccomp;
 	if (main_tracee == NULL || (main_tracee->space = addr_space_new()) == NULL)
 		return -1;
 	for (;;) {
