@@ -1,8 +1,9 @@
 // The wait step's reactions to the k3s log and the supervisor status, against real files and a real
 // process standing in for the supervisor (k3s never answers here, so readiness never comes).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -122,4 +123,50 @@ test('address already in use with no visible holder is retried, and fails when i
   const unused = 1; // tcpmux: nothing listens there
   await assert.rejects(waitRun(scenario('auto', [inUse(unused)])), /waited 3 s for k3s/);
   await assert.rejects(waitRun(scenario('auto', [inUse(unused), inUse(unused), inUse(unused)])), /port 1 is already in use; k3s cannot listen on it/);
+});
+
+test('another server answering on the API port (its certificate is not from our CA) fails the wait, naming it', async () => {
+  const dir = tempDir('wait-tls');
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  // Our CA and the admin client cert k3s would write; and a stranger's self-signed server cert.
+  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=k3s-server-ca', '-days', '1');
+  ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'admin.key', '-out', 'admin.csr', '-subj', '/CN=system:admin/O=system:masters');
+  ssl('x509', '-req', '-in', 'admin.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'admin.crt', '-days', '1');
+  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'other.key', '-out', 'other.crt', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1');
+  const read = (name: string) => readFileSync(join(dir, name));
+  const stranger = createHttpsServer({ key: read('other.key'), cert: read('other.crt') }, (_req, res) => res.end('ok'));
+  await new Promise<void>((resolve) => stranger.listen(0, '127.0.0.1', resolve));
+  const port = (stranger.address() as { port: number }).port;
+  try {
+    const ctx = scenario('control-plane', ['time="x" level=info msg="Starting k3s"']);
+    ctx.shared.config.waitTimeout = 20;
+    const b64 = (name: string) => read(name).toString('base64');
+    writeFileSync(
+      ctx.instance.record.adminKubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        `- cluster: {certificate-authority-data: ${b64('ca.crt')}, server: 'https://127.0.0.1:${port}'}`,
+        '  name: default',
+        'contexts:',
+        '- context: {cluster: default, user: default}',
+        '  name: default',
+        'current-context: default',
+        'users:',
+        `- name: default`,
+        `  user: {client-certificate-data: ${b64('admin.crt')}, client-key-data: ${b64('admin.key')}}`,
+        '',
+      ].join('\n'),
+    );
+    const started = Date.now();
+    await assert.rejects(waitRun(ctx), (error: unknown) => {
+      assert.ok(error instanceof UpError);
+      assert.match(error.message, new RegExp(`^https://127\\.0\\.0\\.1:${port} is answered by a server that is not our k3s \\(its certificate is not signed by the CA k3s wrote\\): held by ${process.pid} `));
+      return true;
+    });
+    assert.ok(Date.now() - started < 10_000, 'it gives up on the stranger well before the wait timeout');
+  } finally {
+    stranger.close();
+  }
 });
