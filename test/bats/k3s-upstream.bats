@@ -48,6 +48,14 @@ show_measurements() {
   [ ! -e "$T/data" ]
 }
 
+@test "--log sends the server's log lines to the file instead of stderr" {
+  run "$K3S" server --data-dir "$T/data" --log "$T/k3s.log"
+  [ "$status" -eq 1 ]
+  [[ "$output" != *"Starting k3s"* ]]
+  grep -q 'level=info msg="Starting k3s v1.36.4+k3s1' "$T/k3s.log"
+  grep -q 'level=fatal msg="Error: k3s-upstream: the agent half' "$T/k3s.log"
+}
+
 @test "k3s flags it cannot honour are errors that name them" {
   run "$K3S" server --disable-agent --data-dir "$T/data" --cluster-init
   [ "$status" -eq 1 ]
