@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, loadConfig, type ConfigSources } from '../config.js';
+import { ConfigError, loadConfig } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { isRoot } from '../instance/root.js';
 import { resolvePaths, type Paths } from '../paths.js';
@@ -161,17 +161,13 @@ function exportToClaudeEnv(kubeconfig: string | undefined): Export {
   }
 }
 
-/** A broken setting must not hide the cluster's state (the hook's `up` has already reported it): defaults stand in. */
+/**
+ * A broken setting must not hide the cluster's state (the hook's `up` has already reported it): each bad value gives
+ * way to the one below it, silently.
+ */
 function contextIgnoringBadConfig(): CommandContext {
-  let loaded;
-  try {
-    loaded = loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    const sources = Object.fromEntries(CONFIG_KEYS.map((key) => [key, 'default'])) as ConfigSources;
-    loaded = { config: { ...DEFAULT_CONFIG }, sources };
-  }
-  return { config: loaded.config, configSources: loaded.sources, paths: resolvePaths(loaded.config), status: createStatusReporter() };
+  const { config, sources } = loadConfig({ lenient: true });
+  return { config, configSources: sources, paths: resolvePaths(config), status: createStatusReporter() };
 }
 
 async function statusOf(ctx: CommandContext): Promise<StatusReport | undefined> {

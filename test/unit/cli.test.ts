@@ -274,3 +274,12 @@ test('in real gVisor: logs as a user who may not read the root-only log says per
   const denied = /k3s-sandbox: permission denied reading \/tmp\/log\/k3s\.log \(owner uid 0, group gid 0, mode 640\): run `sudo k3s-sandbox logs`, or read it as a member of its group\nrc 1\n/g;
   assert.equal(run.output.match(denied)?.length, 2, run.output);
 });
+
+test('session-context with a bad setting still describes the session, from the settings that are good', (t) => {
+  const { root, env } = sandboxDirs(t);
+  const upResult = join(root, 'up.out');
+  writeFileSync(upResult, JSON.stringify({ ok: false, error: 'k3s-sandbox: invalid value for mode: "bogus"' }) + '\n');
+  const run = cli(['session-context', '--up-result', upResult], { ...env, K3S_SANDBOX_MODE: 'bogus', K3S_SANDBOX_DATA_DIR: '/' });
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /^k3s-sandbox: no Kubernetes cluster in this session: invalid value for mode: "bogus"/);
+});
