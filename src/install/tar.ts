@@ -1,7 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { MAX_K3S_BYTES, MAX_TAR_HEADER_PAYLOAD_BYTES } from './limits.js';
 
 /**
@@ -245,9 +243,4 @@ export async function extractFileFromTar(
 /** Gzip streams start with 1f 8b; OCI layers may also be plain tar. */
 export function isGzip(firstBytes: Buffer): boolean {
   return firstBytes.length >= 2 && firstBytes[0] === 0x1f && firstBytes[1] === 0x8b;
-}
-
-/** Opens a layer as an uncompressed tar stream: gunzips gzip layers, passes plain tar through. */
-export function tarStreamOf(layer: Readable, compressed: boolean): AsyncIterable<Buffer> {
-  return compressed ? layer.pipe(createGunzip()) : layer;
 }
