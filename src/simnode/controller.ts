@@ -15,7 +15,9 @@
  */
 import * as fs from 'node:fs';
 import { Agent } from 'node:https';
-import type { CoordinationV1Api, CoreV1Api, KubeConfig, ListWatch, V1Pod } from '@kubernetes/client-node';
+import type { ConfigurationOptions, CoordinationV1Api, CoreV1Api, KubeConfig, ListWatch, V1Pod } from '@kubernetes/client-node';
+
+type ClientNode = typeof import('@kubernetes/client-node');
 import { IpPool } from './ipPool.js';
 import {
   hostFacts,
@@ -120,6 +122,7 @@ export class SimulatedNode {
   private readonly written = new Map<string, Written>();
   private readonly queue: WorkQueue;
   private readonly timers: NodeJS.Timeout[] = [];
+  private client!: ClientNode;
   private informer?: ListWatch<V1Pod>;
   private agent?: Agent;
   private core!: CoreV1Api;
@@ -144,6 +147,7 @@ export class SimulatedNode {
   async run(): Promise<void> {
     ensureAbortSignalAny();
     const client = await import('@kubernetes/client-node');
+    this.client = client;
     const kubeConfig = new client.KubeConfig();
     kubeConfig.loadFromFile(this.options.kubeconfig);
     await this.connect(kubeConfig, client);
@@ -164,7 +168,7 @@ export class SimulatedNode {
     await this.shutdown();
   }
 
-  private async connect(kubeConfig: KubeConfig, client: typeof import('@kubernetes/client-node')): Promise<void> {
+  private async connect(kubeConfig: KubeConfig, client: ClientNode): Promise<void> {
     // client-node opens a new connection per call; status writes for many pods share a keep-alive pool instead.
     const tls: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean } = {};
     await kubeConfig.applyToHTTPSOptions(tls);
@@ -182,19 +186,21 @@ export class SimulatedNode {
     this.coordination = kubeConfig.makeApiClient(client.CoordinationV1Api);
   }
 
-  /** Per-call options: the shared keep-alive agent and, for patches, the patch type. */
-  private callOptions(contentType?: string): { middleware: Array<{ pre: (context: unknown) => Promise<unknown>; post: (response: unknown) => Promise<unknown> }>; middlewareMergeStrategy: 'append' } {
+  /**
+   * Per-call options: the shared keep-alive agent and, for patches, the patch type. The object-style API hands these
+   * to its Observable layer, so the middleware is client-node's own header middleware with the agent swap added.
+   */
+  private callOptions(contentType = 'application/json'): ConfigurationOptions {
     const agent = this.agent;
+    const header = this.client.setHeaderMiddleware(contentType === 'application/json' ? 'Accept' : 'Content-Type', contentType);
     return {
       middleware: [
         {
-          pre: async (context) => {
-            const request = context as { setAgent(agent: Agent): void; setHeaderParam(key: string, value: string): void };
-            if (agent) request.setAgent(agent);
-            if (contentType) request.setHeaderParam('Content-Type', contentType);
-            return context;
+          pre: (context) => {
+            if (agent) context.setAgent(agent);
+            return header.pre(context);
           },
-          post: async (response) => response,
+          post: (response) => header.post(response),
         },
       ],
       middlewareMergeStrategy: 'append',
@@ -202,12 +208,12 @@ export class SimulatedNode {
   }
 
   /** Waits for the API server to answer, and returns its version (reported as the kubelet's). */
-  private async waitForApi(client: typeof import('@kubernetes/client-node'), kubeConfig: KubeConfig, stopping: Promise<void>): Promise<string> {
+  private async waitForApi(client: ClientNode, kubeConfig: KubeConfig, stopping: Promise<void>): Promise<string> {
     let version = 'v0.0.0';
     await this.retryUntilStopped(
       'reach the API server',
       async () => {
-        const info = await kubeConfig.makeApiClient(client.VersionApi).getCode(this.callOptions() as never);
+        const info = await kubeConfig.makeApiClient(client.VersionApi).getCode(this.callOptions());
         version = info.gitVersion;
       },
       stopping,
@@ -226,7 +232,7 @@ export class SimulatedNode {
       } catch (error) {
         failures += 1;
         if (failures === 1 || failures % 20 === 0) this.log(`cannot ${what} yet: ${describe(error)}; retrying`);
-        await Promise.race([stopping, new Promise((resolve) => setTimeout(resolve, delayMs).unref())]);
+        await Promise.race([stopping, new Promise((resolve) => setTimeout(resolve, delayMs))]);
         delayMs = Math.min(delayMs * 2, 5000);
       }
     }
@@ -237,17 +243,17 @@ export class SimulatedNode {
     const now = new Date();
     let node;
     try {
-      node = await this.core.readNode({ name }, this.callOptions() as never);
+      node = await this.core.readNode({ name }, this.callOptions());
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
     }
     if (node) {
       node = await this.core.patchNode(
         { name, body: { metadata: { labels: nodeLabels(this.facts), annotations: { [SIMULATED_ANNOTATION]: SIMULATED_NOTE } } } },
-        this.callOptions(MERGE_PATCH) as never,
+        this.callOptions(MERGE_PATCH),
       );
     } else {
-      node = await this.core.createNode({ body: nodeManifest(this.facts, now) as never }, this.callOptions() as never);
+      node = await this.core.createNode({ body: nodeManifest(this.facts, now) as never }, this.callOptions());
       this.log(`registered node ${name} (cpu ${this.facts.cpus}, memory ${Math.round(this.facts.memoryBytes / 2 ** 20)} MiB, pods ${this.facts.maxPods})`);
     }
     this.nodeUid = node.metadata?.uid ?? '';
@@ -260,7 +266,7 @@ export class SimulatedNode {
     try {
       await this.core.patchNodeStatus(
         { name: this.facts.name, body: { status: nodeStatus(this.facts, new Date(), this.readySince) } },
-        this.callOptions(STRATEGIC_MERGE_PATCH) as never,
+        this.callOptions(STRATEGIC_MERGE_PATCH),
       );
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
@@ -274,13 +280,13 @@ export class SimulatedNode {
     try {
       await this.coordination.patchNamespacedLease(
         { name, namespace: NODE_LEASE_NAMESPACE, body: { spec: { holderIdentity: name, renewTime: microTime(new Date()) } } },
-        this.callOptions(MERGE_PATCH) as never,
+        this.callOptions(MERGE_PATCH),
       );
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
       await this.coordination.createNamespacedLease(
         { namespace: NODE_LEASE_NAMESPACE, body: leaseManifest(name, this.nodeUid, new Date()) as never },
-        this.callOptions() as never,
+        this.callOptions(),
       );
     }
   }
@@ -296,12 +302,12 @@ export class SimulatedNode {
     }
   }
 
-  private watchPods(kubeConfig: KubeConfig, client: typeof import('@kubernetes/client-node')): void {
+  private watchPods(kubeConfig: KubeConfig, client: ClientNode): void {
     const fieldSelector = `spec.nodeName=${this.options.nodeName}`;
     const informer = new client.ListWatch<V1Pod>(
       '/api/v1/pods',
       new client.Watch(kubeConfig),
-      () => this.core.listPodForAllNamespaces({ fieldSelector }, this.callOptions() as never),
+      () => this.core.listPodForAllNamespaces({ fieldSelector }, this.callOptions()),
       false,
       undefined,
       fieldSelector,
@@ -376,7 +382,7 @@ export class SimulatedNode {
         try {
           await this.core.deleteNamespacedPod(
             { name, namespace, body: { gracePeriodSeconds: 0, preconditions: { uid } } },
-            this.callOptions() as never,
+            this.callOptions(),
           );
         } catch (error) {
           // Gone already, or a new pod of the same name (the UID precondition failed): nothing of ours to delete.
@@ -394,7 +400,7 @@ export class SimulatedNode {
   private async patchPodStatus(namespace: string, name: string, uid: string, status: Record<string, unknown>): Promise<boolean> {
     try {
       // The UID in the patch makes the API server refuse it (409) if the pod was replaced by one of the same name.
-      await this.core.patchNamespacedPodStatus({ name, namespace, body: { metadata: { uid }, status } }, this.callOptions(STRATEGIC_MERGE_PATCH) as never);
+      await this.core.patchNamespacedPodStatus({ name, namespace, body: { metadata: { uid }, status } }, this.callOptions(STRATEGIC_MERGE_PATCH) );
       return true;
     } catch (error) {
       const status = statusOf(error);

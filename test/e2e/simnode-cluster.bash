@@ -2,12 +2,16 @@
 # and the simulated node, in a private network namespace so nothing listens on the machine's own loopback.
 # Shared by test/e2e/simnode.bats and bench/simnode/run.sh. Needs REPO_ROOT, FIXTURES_BIN and DIST (test/lib/common.bash).
 
-# start_netns: a network namespace with lo up, held open by a sleeping process (NETNS_PID); killing it ends the namespace.
+# start_netns: a network namespace with lo up and a default route (over a veth pair that stays inside it: the API
+# server picks its advertise address from the default route), held open by a sleeping process (NETNS_PID); killing
+# that process ends the namespace.
 start_netns() {
-  unshare --net --fork --kill-child sh -c 'ip link set lo up && exec sleep 1000000' 3>&- &
+  unshare --net --fork --kill-child sh -c 'ip link set lo up && ip link add host0 type veth peer name host1 &&
+    ip addr add 192.168.231.2/24 dev host0 && ip link set host1 up && ip link set host0 up &&
+    ip route add default via 192.168.231.1 dev host0 && exec sleep 1000000' 3>&- &
   NETNS_PID=$!
   for _ in $(seq 100); do
-    in_netns ip -o link show lo 2>/dev/null | grep -q 'UP' && return 0
+    in_netns ip route show default 2>/dev/null | grep -q default && return 0
     sleep 0.05
   done
   echo "the network namespace did not come up" >&2
