@@ -79,15 +79,16 @@ show_measurements() {
 }
 
 @test "without host-local on PATH the server logs k3s's agent-configuration wait" {
-  run in_private_net timeout -s TERM 20 env PATH=/usr/bin:/bin "$K3S" server --disable-agent --data-dir "$T/data" \
+  run in_private_net timeout --foreground -s TERM 20 env PATH=/usr/bin:/bin "$K3S" server --disable-agent --data-dir "$T/data" \
     --write-kubeconfig "$T/k3s.yaml" --bind-address 127.0.0.1 --node-ip 127.0.0.1 --egress-selector-mode=disabled
+  # GNU timeout signals the whole process group unless --foreground, which k3s would take as a second signal.
   [ "$status" -eq 124 ] # timeout's own status once its TERM ended the server
   [[ "$output" == *'msg="k3s stopped"'* ]] || { printf "%s\n" "$output" | grep -v "^[IW][0-9]" | tail -20; false; }
   [[ "$output" == *'Waiting to retrieve agent configuration; server is not ready: failed to find host-local: exec: \"host-local\": executable file not found in $PATH'* ]]
 }
 
 @test "without a default route or --node-ip the apiserver cannot choose an advertise address and the server exits 1" {
-  run in_private_net timeout -s TERM 60 "$K3S" server --disable-agent --data-dir "$T/data" --write-kubeconfig "$T/k3s.yaml" \
+  run in_private_net timeout --foreground -s TERM 60 "$K3S" server --disable-agent --data-dir "$T/data" --write-kubeconfig "$T/k3s.yaml" \
     --bind-address 127.0.0.1 --egress-selector-mode=disabled
   [ "$status" -eq 1 ]
   [[ "$output" == *'level=fatal msg="apiserver exited: Unable to find suitable network address'* ]]
