@@ -94,6 +94,20 @@ show_measurements() {
   [[ "$output" == *'level=fatal msg="apiserver exited: Unable to find suitable network address'* ]]
 }
 
+@test "a second SIGTERM during the graceful stop exits 1 at once, like k3s" {
+  mkdir -p "$T/cni" && printf '#!/bin/sh\n' >"$T/cni/host-local" && chmod +x "$T/cni/host-local"
+  run in_private_net bash -c '
+    PATH="$1:$PATH" "$2" server --disable-agent --node-ip 127.0.0.1 --data-dir "$3/data" --write-kubeconfig "$3/k3s.yaml" \
+      --bind-address 127.0.0.1 --egress-selector-mode=disabled 2>"$3/log" &
+    pid=$!
+    for i in $(seq 600); do grep -q "k3s is up and running" "$3/log" && break; sleep 0.1; done
+    kill -TERM "$pid"; sleep 0.2; kill -TERM "$pid"
+    rc=0; wait "$pid" || rc=$?
+    echo "rc=$rc"' sh "$T/cni" "$K3S" "$T"
+  [ "$output" = rc=1 ]
+  grep -q 'level=error msg="Received second signal, exiting immediately"' "$T/log"
+}
+
 @test "native: the plan's control-plane flags give a ready API that keeps a ConfigMap across a SIGTERM restart" {
   run in_private_net bash "$LIFECYCLE" "$K3S" "$T/work" 180
   show_measurements native
