@@ -10,6 +10,9 @@ import { isNotFound } from './files.js';
  */
 export type ModeSetting = 'auto' | 'server' | 'sandboxed-node' | 'control-plane';
 
+/** How sandboxed-node serves the /proc/sys files the sandbox lacks: chosen from the probe (auto), by mount, or by the interceptor. */
+export type FakesSetting = 'auto' | 'mount' | 'intercept';
+
 export interface Config {
   version: string;
   mode: ModeSetting;
@@ -28,6 +31,8 @@ export interface Config {
   imageDigest: string;
   /** Hosts (host or host:port) the installer may reach over plain http; everything else must be https. */
   insecureRegistries: string[];
+  /** sandboxed-node's fake /proc/sys files: auto (mounts where the sandbox allows them, else the interceptor), mount, intercept. */
+  fakes: FakesSetting;
 }
 
 export type ConfigKey = keyof Config;
@@ -47,6 +52,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   'sha256',
   'imageDigest',
   'insecureRegistries',
+  'fakes',
 ];
 
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
@@ -64,6 +70,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   sha256: '',
   imageDigest: '',
   insecureRegistries: [],
+  fakes: 'auto',
 });
 
 export const DEFAULT_CONFIG_FILE = '/usr/local/etc/k3s-sandbox/config.json';
@@ -72,6 +79,8 @@ export const DEFAULT_CONFIG_FILE = '/usr/local/etc/k3s-sandbox/config.json';
 export const DISABLE_CHOICES = ['coredns', 'servicelb', 'traefik', 'local-storage', 'metrics-server', 'runtimes'] as const;
 
 export const MODE_CHOICES: readonly ModeSetting[] = ['auto', 'server', 'sandboxed-node', 'control-plane'];
+
+export const FAKES_CHOICES: readonly FakesSetting[] = ['auto', 'mount', 'intercept'];
 
 /** A bad setting. The CLI turns it into exit code 2 before any step touches the system. */
 export class ConfigError extends Error {
@@ -117,6 +126,7 @@ const ALLOWED: Record<ConfigKey, string> = {
   sha256: 'empty, or the sha256 of the k3s binary for this version and architecture: 64 lowercase hex digits',
   imageDigest: 'empty, or the rancher/k3s image index digest for this version: sha256: and 64 lowercase hex digits',
   insecureRegistries: 'a comma-separated list of host or host:port allowed over plain http (letters, digits, dots, dashes; port 1-65535)',
+  fakes: FAKES_CHOICES.join(', '),
 };
 
 function showValue(raw: unknown): string {
@@ -178,6 +188,11 @@ export function validateOption(key: ConfigKey, raw: unknown, source: string): Co
     case 'mode': {
       const text = asText(key, raw, source);
       if ((MODE_CHOICES as readonly string[]).includes(text)) return text as ModeSetting;
+      throw invalid(key, raw, source);
+    }
+    case 'fakes': {
+      const text = asText(key, raw, source);
+      if ((FAKES_CHOICES as readonly string[]).includes(text)) return text as FakesSetting;
       throw invalid(key, raw, source);
     }
     case 'autoStart': {

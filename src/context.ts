@@ -18,6 +18,8 @@ export interface Remedy {
 
 export type SysctlState = 'ok' | 'missing' | 'unwritable';
 
+export type ProcSysFakes = 'intercept' | 'overlay' | 'bind' | 'none';
+
 export interface SysctlFact {
   path: string;
   state: SysctlState;
@@ -52,8 +54,12 @@ export interface ProbeFacts {
   vxlan: { usable: boolean; reason: string };
   iptables: { legacy: string | null; nft: boolean; reason: string };
   defaultRoute: boolean;
-  /** Only the k3s-relevant files that are missing or unwritable. */
+  /** Only the k3s-relevant files that are missing or unwritable (as the sandbox has them, seen past our own mounts). */
   sysctls: SysctlFact[];
+  /** The highest capability number in the bounding set (the value a faked kernel/cap_last_cap holds); null when unknown. */
+  lastCap: number | null;
+  /** What throwaway mounts on a scratch directory showed (root with CAP_SYS_ADMIN only; /proc/sys is never touched). */
+  mounts: { tested: boolean; tmpfs: boolean; overlay: boolean; namespacesIsolate: boolean; reason: string };
   port: { number: number; free: boolean | null; reason: string };
   dataDir: { path: string; existingAncestor: string; fsType: string; writable: boolean; freeBytes: number | null };
   /** The programs `up` runs: k3s, the supervisor, and the interceptor (sandboxed-node only). */
@@ -74,7 +80,18 @@ export interface Plan {
   k3sArgs: string[];
   /** Run k3s under k3s-sandbox-intercept with the fake tree. */
   useInterceptor: boolean;
+  /**
+   * argv put before k3s's own (empty for none): with fakes by bind, `unshare` and a short script that binds the fake
+   * files over /proc/sys in k3s's own mount namespace, then execs k3s.
+   */
+  k3sWrapper: string[];
   fakes: {
+    /**
+     * How the /proc/sys fakes are served: `intercept` (the interceptor redirects k3s's opens to the fake tree), `overlay`
+     * (an overlay over each /proc/sys directory holding one, sandbox-wide), `bind` (the fake files bound over /proc/sys
+     * in k3s's own mount namespace), `none` (nothing to fake).
+     */
+    procSys: ProcSysFakes;
     /** /proc/sys-relative path → value, e.g. "kernel/panic" → "10". Only what the probe found missing or unwritable. */
     sysctls: Record<string, string>;
     /** Install the host-local CNI stand-in and put its directory on k3s's PATH. */

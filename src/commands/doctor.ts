@@ -2,8 +2,8 @@ import { execa } from 'execa';
 import type { CommandContext, Mode, ProbeFacts } from '../context.js';
 import type { Config } from '../config.js';
 import type { Paths } from '../paths.js';
-import { collectFacts } from '../steps/probe.js';
-import { MODES, PlanError, blockersFor, planFor, type Blocker } from '../steps/plan.js';
+import { collectFacts, probeInputFor } from '../steps/probe.js';
+import { MODES, PlanError, blockersFor, fakesChoice, planFor, type Blocker } from '../steps/plan.js';
 
 /** Filesystems without a real limit (gVisor's overlay root) report absurd sizes; past 1 PiB say so instead. */
 const NO_REAL_LIMIT_BYTES = 2 ** 50;
@@ -33,6 +33,7 @@ export function describeFacts(facts: ProbeFacts): string[] {
     `iptables: ${facts.iptables.reason}`,
     `default route: ${yesNo(facts.defaultRoute)}`,
     `k3s sysctls missing or read-only: ${facts.sysctls.length === 0 ? 'none' : facts.sysctls.map((s) => `${s.path} (${s.state})`).join(', ')}`,
+    `mounts: ${facts.mounts.reason}`,
     `port: ${facts.port.reason}`,
     `data dir: ${facts.dataDir.path} on ${facts.dataDir.fsType}, ${gib(facts.dataDir.freeBytes)} free, ${facts.dataDir.writable ? 'writable' : 'not writable'}`,
     `memory: ${gib(facts.memory.availableBytes)} available of ${gib(facts.memory.totalBytes)}; CPUs: ${facts.cpus}`,
@@ -60,9 +61,10 @@ export function doctorReport(facts: ProbeFacts, config: Config, paths: Paths, ca
   const runnable: Mode[] = [];
   for (const mode of MODES) {
     const blockers = [...blockersFor(mode, facts, config), ...callerBlockers];
+    const fakes = fakesChoice(facts, config);
     if (blockers.length === 0) {
       runnable.push(mode);
-      lines.push(`  ✓ ${mode}`);
+      lines.push(`  ✓ ${mode}${mode === 'sandboxed-node' && 'procSys' in fakes ? ` (fakes: ${fakes.procSys}, ${fakes.reason})` : ''}`);
     } else {
       lines.push(`  ✗ ${mode}`);
       for (const blocker of blockers) lines.push(`      ${blocker.problem}`, `        remedy: ${blocker.remedy}`);
@@ -84,7 +86,7 @@ export function doctorReport(facts: ProbeFacts, config: Config, paths: Paths, ca
 
 /** `doctor`: prints the report; exits 1 when no mode can run here. */
 export async function run(ctx: CommandContext): Promise<number> {
-  const facts = await collectFacts({ dataDir: ctx.config.dataDir, httpsPort: ctx.config.httpsPort, programs: ctx.paths });
+  const facts = await collectFacts(probeInputFor(ctx.config, ctx.paths));
   const report = doctorReport(facts, ctx.config, ctx.paths, await rootBlockers(facts));
   process.stdout.write(report.lines.join('\n') + '\n');
   if (report.runnable.length === 0) {

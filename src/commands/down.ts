@@ -2,15 +2,22 @@
  * `down`: stop the k3s this tool started, and nothing else. SIGTERM goes to the supervisor status.json records,
  * once its pid, start time, boot and executable are checked to still be ours, and it stops k3s; what is left of
  * its session after the grace period gets SIGKILL. In agent modes the leftovers k3s does not clean up itself are
- * removed as k3s-killall.sh does. status.json goes too: a stale one must not name a pid for the next `down`.
+ * removed as k3s-killall.sh does. status.json goes too: a stale one must not name a pid for the next `down`. The
+ * sandbox-wide mounts the fakes step made (its journal names exactly those) come off, running or not.
  * Idempotent: nothing running is success.
  */
 import { rmSync } from 'node:fs';
 import type { CommandContext } from '../context.js';
+import { undoMounts, mountJournalFile } from '../fakes/mounts.js';
 import { cleanUpAgentLeftovers } from '../instance/agentCleanup.js';
 import { isRoot } from '../instance/root.js';
 import { clearInstanceFiles, findOurInstance, readInstanceRecord } from '../instance/state.js';
 import { stopInstance } from '../instance/stop.js';
+
+/** Takes off what the fakes step mounted (the cgroup v1 tree, the /dev/kmsg bind, the /proc/sys overlays). */
+async function unmountFakes(ctx: CommandContext): Promise<void> {
+  for (const line of await undoMounts(mountJournalFile(ctx.paths))) ctx.status.info(line);
+}
 
 export async function run(ctx: CommandContext): Promise<number> {
   const { paths } = ctx;
@@ -20,6 +27,7 @@ export async function run(ctx: CommandContext): Promise<number> {
       // A crash loop's (or a previous boot's) status file would keep `status` reporting it after an explicit down.
       clearInstanceFiles(paths);
       rmSync(paths.statusFile, { force: true });
+      await unmountFakes(ctx);
     }
     process.stdout.write('k3s-sandbox: not running\n');
     return 0;
@@ -38,6 +46,7 @@ export async function run(ctx: CommandContext): Promise<number> {
   if (record?.agent) {
     await ctx.status.step('clean up agent leftovers', () => cleanUpAgentLeftovers(record.dataDir, (line) => ctx.status.info(line)));
   }
+  await unmountFakes(ctx);
   rmSync(paths.statusFile, { force: true });
   process.stdout.write(`k3s-sandbox: stopped (supervisor ${sessionId}${outcome.killed ? ', forced with SIGKILL' : ''})\n`);
   return 0;

@@ -3,25 +3,23 @@ import {
   chownSync,
   existsSync,
   lstatSync,
-  mkdirSync,
   readdirSync,
   readFileSync,
   rmSync,
   rmdirSync,
-  writeFileSync,
 } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
-import { execa } from 'execa';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import { applyMounts, mountJournalFile, type MountSpec } from '../fakes/mounts.js';
 import { makeDirectories, replaceFile, replaceLink } from '../files.js';
-import type { Plan, ProbeFacts, Shared } from '../context.js';
+import type { Plan, ProbeFacts, Shared, SysctlFact } from '../context.js';
 import type { Paths } from '../paths.js';
-import { parseMountinfo } from './probe.js';
 
 /**
  * Everything k3s needs that the sandbox lacks, made idempotently under the lib dir (root-owned, never
  * world-writable): the fake /proc/sys tree the interceptor serves, the host-local CNI stand-in, a PATH directory where
- * `iptables` means iptables-legacy (the host's own alternatives stay untouched), and a /dev/null bind over a missing
- * /dev/kmsg. Files are written to a temp name and renamed; anything a previous plan made and this one does not need is
+ * `iptables` means iptables-legacy (the host's own alternatives stay untouched), and the sandbox-wide mounts (a
+ * /dev/null bind over a missing /dev/kmsg, a cgroup v1 tree, overlays over /proc/sys directories), made complete or not
+ * at all by src/fakes/mounts.ts and undone by `down`. Files are written to a temp name and renamed; anything a previous plan made and this one does not need is
  * removed. The pipeline runs this step under the instance lock, and only for a plan it is about to launch: a running
  * instance's fakes are never touched.
  */
@@ -38,6 +36,12 @@ export interface FakesOptions {
   cgroupRoot?: string;
   /** The host's iptables-legacy binary, from the probe. */
   iptablesLegacy?: string | null;
+  /** Where /proc/sys is (tests pass a temp dir to overlay). */
+  procSysDir?: string;
+  /** The probe's sysctl facts: the journal keeps those our overlays hide, so a later probe still sees them. */
+  sysctlFacts?: SysctlFact[];
+  /** /proc, for mountinfo. */
+  procRoot?: string;
 }
 
 /** Creates `dir` and its parents up to `base` (inclusive; nothing above it is touched), each root-owned (when we are root) and not writable by others. */
@@ -178,45 +182,48 @@ export function syncIptablesLegacy(paths: Pick<Paths, 'libDir' | 'iptablesBinDir
   return changes;
 }
 
-/** Binds /dev/null over a missing <devDir>/kmsg. An existing kmsg (real, or our earlier bind) is left alone. */
-export async function ensureKmsgBind(devDir: string): Promise<string[]> {
-  const kmsg = join(devDir, 'kmsg');
-  if (existsSync(kmsg)) return [];
-  writeFileSync(kmsg, '', { mode: 0o600 });
-  const result = await execa('mount', ['--bind', '/dev/null', kmsg], { reject: false });
-  if (result.exitCode !== 0) {
-    rmSync(kmsg, { force: true });
-    throw new Error(`cannot bind /dev/null over ${kmsg}: ${String(result.stderr).trim() || `mount exited ${result.exitCode}`}`);
-  }
-  return [`bound /dev/null over ${kmsg}`];
+/** Where the overlays' layers live: a tmpfs of ours, so nothing of them outlives the mounts. */
+export function overlayLayersDir(paths: Pick<Paths, 'libDir'>): string {
+  return join(paths.libDir, 'proc-sys-layers');
 }
 
-async function mount(args: string[], what: string): Promise<void> {
-  const result = await execa('mount', args, { reject: false });
-  if (result.exitCode !== 0) throw new Error(`cannot mount ${what}: ${String(result.stderr).trim() || `mount exited ${result.exitCode}`}`);
+/** `kernel/keys/root_maxkeys` → `kernel`: one overlay per top-level /proc/sys directory holding a fake. */
+function topDirectory(path: string): string {
+  return path.split('/')[0]!;
 }
 
 /**
- * Mounts a tmpfs at `cgroupRoot` and one cgroup v1 hierarchy per controller below it, skipping what is already mounted
- * (per /proc/self/mountinfo), the way a container runtime prepares /sys/fs/cgroup.
+ * The sandbox-wide mounts `plan` asks for, in the order they are made (src/fakes/mounts.ts makes them complete or not
+ * at all): a tmpfs at the cgroup root with one cgroup v1 hierarchy per controller, the way a container runtime
+ * prepares /sys/fs/cgroup; /dev/null bound over a missing /dev/kmsg; and for `overlay` fakes a tmpfs holding each
+ * overlay's upper layer (the fake files, `<value>\n`) and work directory, then an overlay over each /proc/sys
+ * directory that holds a fake. Untouched entries of those directories stay the live ones.
  */
-export async function ensureCgroupV1(cgroupRoot: string, controllers: string[], procRoot = '/proc'): Promise<string[]> {
-  const mounted = () => parseMountinfo(readFileSync(join(procRoot, 'self/mountinfo'), 'utf8'));
-  const changes: string[] = [];
-  if (!mounted().some((m) => m.mountPoint === cgroupRoot)) {
-    mkdirSync(cgroupRoot, { recursive: true, mode: 0o755 });
-    await mount(['-t', 'tmpfs', '-o', 'mode=0755,nosuid,nodev,noexec', 'cgroup', cgroupRoot], `a tmpfs at ${cgroupRoot}`);
-    changes.push(`mounted a tmpfs at ${cgroupRoot}`);
+export function mountSpecsFor(plan: Plan, paths: Pick<Paths, 'libDir'>, options: Pick<FakesOptions, 'devDir' | 'cgroupRoot' | 'procSysDir'> = {}): MountSpec[] {
+  const specs: MountSpec[] = [];
+  const cgroupRoot = options.cgroupRoot ?? '/sys/fs/cgroup';
+  if (plan.fakes.cgroupV1Mounts?.length) {
+    specs.push({ target: cgroupRoot, fsType: 'tmpfs', source: 'cgroup', options: 'mode=0755,nosuid,nodev,noexec', createTarget: 'dir' });
+    for (const controller of plan.fakes.cgroupV1Mounts) {
+      specs.push({ target: join(cgroupRoot, controller), fsType: 'cgroup', source: 'cgroup', options: controller, createTarget: 'dir' });
+    }
   }
-  const current = mounted();
-  for (const controller of controllers) {
-    const dir = join(cgroupRoot, controller);
-    if (current.some((m) => m.fsType === 'cgroup' && m.mountPoint === dir)) continue;
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
-    await mount(['-t', 'cgroup', '-o', controller, 'cgroup', dir], `the ${controller} cgroup at ${dir}`);
-    changes.push(`mounted the ${controller} cgroup at ${dir}`);
+  if (plan.fakes.kmsgBind) specs.push({ target: join(options.devDir ?? '/dev', 'kmsg'), fsType: 'bind', source: '/dev/null', createTarget: 'file' });
+  if (plan.fakes.procSys === 'overlay' && Object.keys(plan.fakes.sysctls).length > 0) {
+    const layers = overlayLayersDir(paths);
+    const procSys = options.procSysDir ?? '/proc/sys';
+    if (/[,:\s]/.test(layers + procSys)) throw new Error(`overlay layers cannot live at ${layers}: the path holds a comma, colon or space (set K3S_SANDBOX_LIB_DIR to a plain path)`);
+    const tops = [...new Set(Object.keys(plan.fakes.sysctls).map(topDirectory))].sort();
+    const fill: Record<string, string> = {};
+    for (const top of tops) Object.assign(fill, { [`${top}/upper/`]: '', [`${top}/work/`]: '' });
+    for (const [path, value] of Object.entries(plan.fakes.sysctls)) fill[`${topDirectory(path)}/upper/${path.slice(topDirectory(path).length + 1)}`] = `${value}\n`;
+    specs.push({ target: layers, fsType: 'tmpfs', source: 'k3s-sandbox', options: 'mode=0700', createTarget: 'dir', fill });
+    for (const top of tops) {
+      const dir = join(procSys, top);
+      specs.push({ target: dir, fsType: 'overlay', source: 'k3s-sandbox', options: `lowerdir=${dir},upperdir=${layers}/${top}/upper,workdir=${layers}/${top}/work` });
+    }
   }
-  return changes;
+  return specs;
 }
 
 /** The sqlite datastore's directory off the data dir: created 0700, and refused if something else sits there. */
@@ -237,15 +244,20 @@ export async function applyFakes(plan: Plan, paths: Paths, options: FakesOptions
     ...syncCniStandIn(paths, plan.fakes.cniStandIn),
     ...syncIptablesLegacy(paths, options.iptablesLegacy, plan.fakes.iptablesLegacy),
   ];
-  if (plan.fakes.kmsgBind) changes.push(...(await ensureKmsgBind(options.devDir ?? '/dev')));
   if (plan.fakes.datastoreDir) changes.push(...ensureDatastoreDir(plan.fakes.datastoreDir));
-  if (plan.fakes.cgroupV1Mounts?.length) changes.push(...(await ensureCgroupV1(options.cgroupRoot ?? '/sys/fs/cgroup', plan.fakes.cgroupV1Mounts)));
+  const specs = mountSpecsFor(plan, paths, options);
+  const overlaid = new Set(specs.filter((spec) => spec.fsType === 'overlay').map((spec) => basename(spec.target)));
+  const hidden = (options.sysctlFacts ?? []).filter((fact) => overlaid.has(topDirectory(fact.path)));
+  changes.push(...(await applyMounts(mountJournalFile(paths), specs, hidden, options.procRoot)));
   return changes;
 }
 
 /** The fakes step: `fakes(plan)` as root (k3s runs as root, and only a root `up` launches it); returns what changed. */
-export async function fakes(plan: Plan, facts: Pick<ProbeFacts, 'iptables'>, shared: Pick<Shared, 'paths' | 'status'>): Promise<string[]> {
-  const changes = await applyFakes(plan, shared.paths, { iptablesLegacy: facts.iptables.legacy });
+export async function fakes(plan: Plan, facts: Pick<ProbeFacts, 'iptables' | 'sysctls' | 'mounts'>, shared: Pick<Shared, 'paths' | 'status'>): Promise<string[]> {
+  const changes = await applyFakes(plan, shared.paths, { iptablesLegacy: facts.iptables.legacy, sysctlFacts: facts.sysctls });
   for (const change of changes) shared.status.info(change);
+  if (plan.fakes.procSys === 'overlay' && !facts.mounts.namespacesIsolate) {
+    shared.status.warn("the /proc/sys fakes are sandbox-wide (this gVisor's mount namespaces do not isolate): every process here sees them until `k3s-sandbox down`");
+  }
   return changes;
 }

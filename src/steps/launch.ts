@@ -25,6 +25,7 @@ import { sleep } from '../instance/processes.js';
 import {
   clearInstanceFiles,
   instanceRecordFile,
+  launchSettings,
   liveSupervisorPid,
   readLastUp,
   readPidFile,
@@ -61,7 +62,7 @@ export interface Instance {
 }
 
 function supervisorArgv(paths: Paths, plan: Plan): string[] {
-  const k3s = [paths.k3s, ...plan.k3sArgs];
+  const k3s = [...plan.k3sWrapper, paths.k3s, ...plan.k3sArgs];
   const program = plan.useInterceptor ? [paths.intercept, '--fake-root', paths.fakeRoot, '--', ...k3s] : k3s;
   return [
     '--log', paths.logFile,
@@ -239,6 +240,7 @@ export async function launch(plan: Plan, _lock: InstanceLock, shared: Pick<Share
     launchedAt: Date.now(),
     gvisor: history.gvisor,
     fallbacks: history.fallbacks,
+    settings: launchSettings(config),
   };
   // A status file from the previous instance would show its final state until the new supervisor writes its own.
   clearInstanceFiles(paths);

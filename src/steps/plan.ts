@@ -1,7 +1,7 @@
 import { DISABLE_CHOICES, type Config } from '../config.js';
 import { UpError } from '../diagnose/upError.js';
 import type { InstanceRecord } from '../instance/state.js';
-import type { Mode, Plan, ProbeFacts, Remedy, Shared } from '../context.js';
+import type { Mode, Plan, ProbeFacts, ProcSysFakes, Remedy, Shared } from '../context.js';
 import {
   baseArgs,
   CGROUP_V1_CONTROLLERS,
@@ -50,7 +50,53 @@ export const LIMITS: Record<Mode, string> = {
     'the API, CRDs, RBAC, server-side dry-run and Helm template/dry-run work; pods are never scheduled (there is no node)',
 };
 
-export type PlanPaths = Pick<Paths, 'adminKubeconfig' | 'cniBinDir' | 'iptablesBinDir'>;
+export type PlanPaths = Pick<Paths, 'adminKubeconfig' | 'cniBinDir' | 'iptablesBinDir' | 'fakeRoot'>;
+
+/** How sandboxed-node's /proc/sys fakes are served here, and why; or why the asked-for way cannot be. */
+export type FakesChoice = { procSys: ProcSysFakes; reason: string } | { blocker: Blocker };
+
+/** Whether the sandbox lets us mount the fakes, and how: overlays (gVisor), or binds in a private mount namespace. */
+function mountWay(facts: ProbeFacts): { way: 'overlay' | 'bind'; reason: string } | { cannot: string } {
+  const { mounts } = facts;
+  if (!mounts.tested) return { cannot: mounts.reason };
+  if (facts.gvisor && mounts.overlay) {
+    const scope = mounts.namespacesIsolate
+      ? 'they are sandbox-wide'
+      : "sandbox-wide: this gVisor's mount namespaces do not isolate, so every process in the sandbox sees the faked values";
+    return { way: 'overlay', reason: `gVisor accepts an overlay over a /proc/sys directory (${scope}); nothing is traced` };
+  }
+  const missing = facts.sysctls.filter((fact) => fact.state === 'missing').map((fact) => fact.path);
+  if (!facts.gvisor && mounts.namespacesIsolate && missing.length === 0) {
+    return { way: 'bind', reason: "the fake files are bound over the read-only ones in k3s's own mount namespace (the rest of the machine keeps its values); nothing is traced" };
+  }
+  if (!mounts.namespacesIsolate && !facts.gvisor) return { cannot: `mount namespaces do not isolate here (${mounts.reason}), and binds over /proc/sys would change it for everyone` };
+  if (missing.length > 0 && !facts.gvisor) return { cannot: `a bind needs an existing file, and ${missing.join(', ')} is missing` };
+  return { cannot: `an overlay over /proc/sys is refused (${mounts.reason})` };
+}
+
+/**
+ * Pure: how sandboxed-node serves the missing or read-only /proc/sys files. fakes=auto mounts them where the sandbox
+ * allows it (no ptrace stop per open, so k3s runs at native speed), else uses the interceptor; mount and intercept force one.
+ */
+export function fakesChoice(facts: ProbeFacts, config: Pick<Config, 'fakes'>): FakesChoice {
+  if (config.fakes === 'intercept') return { procSys: 'intercept', reason: 'asked for (fakes=intercept)' };
+  if (facts.sysctls.length === 0) return { procSys: 'none', reason: 'every /proc/sys file k3s needs is there and writable' };
+  const mount = mountWay(facts);
+  if ('way' in mount) return { procSys: mount.way, reason: mount.reason };
+  if (config.fakes === 'mount') {
+    return { blocker: { problem: `fakes=mount, but the fakes cannot be mounted here: ${mount.cannot}`, remedy: 'run as root with CAP_SYS_ADMIN (docker run --cap-add SYS_ADMIN), or set fakes (K3S_SANDBOX_FAKES) to auto or intercept' } };
+  }
+  return { procSys: 'intercept', reason: `the fakes cannot be mounted here (${mount.cannot})` };
+}
+
+/** The script `unshare` runs in k3s's new mount namespace: bind each fake file over its /proc/sys file, then exec k3s. */
+const BIND_SCRIPT = 'set -e; while [ "$1" != -- ]; do mount --bind "$1" "$2"; shift 2; done; shift; exec "$@"';
+
+/** unshare + the bind script for `sysctls` (path → value), the fake files living in the fake tree. */
+function bindWrapper(sysctls: Record<string, string>, paths: PlanPaths): string[] {
+  const pairs = Object.keys(sysctls).flatMap((path) => [`${paths.fakeRoot}/proc/sys/${path}`, `/proc/sys/${path}`]);
+  return ['unshare', '--mount', '--propagation', 'slave', '--', 'sh', '-c', BIND_SCRIPT, 'k3s-sandbox-fakes', ...pairs, '--'];
+}
 
 /** A fatal sysctl is a problem when it is missing, or read-only with a value other than the one wanted. */
 function brokenSysctls(facts: ProbeFacts, paths: readonly string[]): string[] {
@@ -58,7 +104,7 @@ function brokenSysctls(facts: ProbeFacts, paths: readonly string[]): string[] {
     .filter((fact) => paths.includes(fact.path))
     .filter((fact) => {
       if (fact.state === 'missing') return true;
-      return fact.value !== wantedSysctlValue(fact.path, facts.cpus);
+      return fact.value !== wantedSysctlValue(fact.path, facts);
     })
     .map((fact) => `${fact.path} (${fact.state})`);
 }
@@ -103,18 +149,23 @@ function agentBlockers(mode: Mode, facts: ProbeFacts): Blocker[] {
 const REINSTALL = 'set K3S_SANDBOX_BIN_DIR to the directory holding it, or reinstall k3s-sandbox';
 
 /** The installation's part: the programs `mode` runs must be there (they would only crash-loop otherwise). */
-function programBlockers(mode: Mode, facts: ProbeFacts): Blocker[] {
+function programBlockers(mode: Mode, facts: ProbeFacts, config: Pick<Config, 'fakes'>): Blocker[] {
   const { k3s, supervise, intercept } = facts.programs;
   const missing = (path: string) => `${path} is missing or not executable`;
   const blockers: Blocker[] = [];
   if (!supervise.executable) blockers.push({ problem: missing(supervise.path), remedy: REINSTALL });
   if (!k3s.executable) blockers.push({ problem: missing(k3s.path), remedy: 'install k3s (install.sh does), or point K3S_SANDBOX_K3S at the binary' });
-  if (mode === 'sandboxed-node' && !intercept.executable) blockers.push({ problem: missing(intercept.path), remedy: REINSTALL });
+  if (mode === 'sandboxed-node' && usesInterceptor(facts, config) && !intercept.executable) blockers.push({ problem: missing(intercept.path), remedy: REINSTALL });
   return blockers;
 }
 
-export function blockersFor(mode: Mode, facts: ProbeFacts, config: Pick<Config, 'dataDir'>): Blocker[] {
-  const blockers: Blocker[] = programBlockers(mode, facts);
+function usesInterceptor(facts: ProbeFacts, config: Pick<Config, 'fakes'>): boolean {
+  const choice = fakesChoice(facts, config);
+  return 'procSys' in choice && choice.procSys === 'intercept';
+}
+
+export function blockersFor(mode: Mode, facts: ProbeFacts, config: Pick<Config, 'dataDir' | 'fakes'>): Blocker[] {
+  const blockers: Blocker[] = programBlockers(mode, facts, config);
   if (facts.uid === 0 && !facts.dataDir.writable) {
     blockers.push({
       problem: `the data dir ${config.dataDir} cannot be created or written (${facts.dataDir.existingAncestor} is not writable)`,
@@ -139,10 +190,14 @@ export function blockersFor(mode: Mode, facts: ProbeFacts, config: Pick<Config, 
       }
     }
   }
-  if (mode === 'sandboxed-node' && !facts.ptrace.usable) {
+  if (mode === 'sandboxed-node') {
+    const choice = fakesChoice(facts, config);
+    if ('blocker' in choice) blockers.push(choice.blocker);
+  }
+  if (mode === 'sandboxed-node' && usesInterceptor(facts, config) && !facts.ptrace.usable) {
     blockers.push({
       problem: `the interceptor needs ptrace, which is unavailable: ${facts.ptrace.reason}`,
-      remedy: 'grant CAP_SYS_PTRACE or set kernel.yama.ptrace_scope to 1 or less, or use mode control-plane',
+      remedy: 'grant CAP_SYS_PTRACE or set kernel.yama.ptrace_scope to 1 or less, or CAP_SYS_ADMIN so the fakes can be mounted instead (fakes=auto), or use mode control-plane',
     });
   }
   return blockers;
@@ -153,9 +208,9 @@ function describeBlockers(blockers: Blocker[]): string {
 }
 
 /** gVisor defaults to control-plane (sandboxed-node is opt-in until it proves stable); a real kernel gets server when it can. */
-function chooseMode(facts: ProbeFacts, config: Pick<Config, 'mode' | 'dataDir'>): { mode: Mode; why: string } {
+function chooseMode(facts: ProbeFacts, config: Pick<Config, 'mode' | 'dataDir' | 'fakes'>): { mode: Mode; why: string } {
   // A missing program blocks every mode: say that alone, first, rather than once per mode.
-  const [missingProgram] = programBlockers(config.mode === 'auto' ? 'control-plane' : config.mode, facts);
+  const [missingProgram] = programBlockers(config.mode === 'auto' ? 'control-plane' : config.mode, facts, config);
   if (missingProgram) throw new PlanError(`${missingProgram.problem}: ${missingProgram.remedy}`);
   if (config.mode !== 'auto') {
     const blockers = blockersFor(config.mode, facts, config);
@@ -184,7 +239,7 @@ function disableFlag(always: readonly string[], fromConfig: readonly string[]): 
 interface Draft {
   args: string[];
   remedies: Remedy[];
-  plan: Pick<Plan, 'fakes' | 'pathPrepend' | 'env' | 'useInterceptor'>;
+  plan: Pick<Plan, 'fakes' | 'pathPrepend' | 'env' | 'useInterceptor' | 'k3sWrapper'>;
 }
 
 /** Adds k3s flags (each at most once, e.g. --disable-kube-proxy wanted for two reasons) and the reason for them. */
@@ -228,13 +283,27 @@ function planServer(draft: Draft, facts: ProbeFacts, paths: PlanPaths): void {
   planIptables(draft, facts, paths);
 }
 
-function planSandboxedNode(draft: Draft, facts: ProbeFacts, paths: PlanPaths): void {
-  draft.plan.useInterceptor = true;
-  for (const fact of facts.sysctls) draft.plan.fakes.sysctls[fact.path] = wantedSysctlValue(fact.path, facts.cpus);
+const SERVED_BY: Record<Exclude<ProcSysFakes, 'none'>, string> = {
+  intercept: 'the interceptor serves',
+  overlay: 'overlays over their /proc/sys directories serve',
+  bind: "binds in k3s's own mount namespace serve",
+};
+
+function planProcSysFakes(draft: Draft, facts: ProbeFacts, config: Pick<Config, 'fakes'>, paths: PlanPaths): void {
+  const choice = fakesChoice(facts, config);
+  if ('blocker' in choice) throw new PlanError(`${choice.blocker.problem}; remedy: ${choice.blocker.remedy}`);
+  draft.plan.fakes.procSys = choice.procSys;
+  draft.plan.useInterceptor = choice.procSys === 'intercept';
+  for (const fact of facts.sysctls) draft.plan.fakes.sysctls[fact.path] = wantedSysctlValue(fact.path, facts);
   const faked = Object.keys(draft.plan.fakes.sysctls);
-  if (faked.length > 0) {
-    draft.remedies.push({ remedy: `interceptor serves ${faked.length} fake /proc/sys file(s)`, reason: `missing or read-only: ${faked.join(', ')}` });
-  }
+  if (choice.procSys === 'bind') draft.plan.k3sWrapper = bindWrapper(draft.plan.fakes.sysctls, paths);
+  if (choice.procSys === 'none') return;
+  const what = faked.length > 0 ? `${faked.length} fake /proc/sys file(s) (missing or read-only: ${faked.join(', ')})` : 'no fake /proc/sys file';
+  draft.remedies.push({ remedy: `${SERVED_BY[choice.procSys]} ${what}`, reason: choice.reason });
+}
+
+function planSandboxedNode(draft: Draft, facts: ProbeFacts, config: Pick<Config, 'fakes'>, paths: PlanPaths): void {
+  planProcSysFakes(draft, facts, config, paths);
   addSets(draft, SANDBOXED_NODE_FLAGS);
   planKmsg(draft, facts);
   if (canMountCgroupV1('sandboxed-node', facts)) {
@@ -263,10 +332,10 @@ export function planFor(facts: ProbeFacts, config: Config, paths: PlanPaths): Pl
   const draft: Draft = {
     args: baseArgs(config.dataDir, config.httpsPort, paths.adminKubeconfig),
     remedies: [{ remedy: `mode ${mode}`, reason: why }],
-    plan: { fakes: { sysctls: {}, cniStandIn: false, kmsgBind: false, iptablesLegacy: false }, pathPrepend: [], env: {}, useInterceptor: false },
+    plan: { fakes: { procSys: 'none', sysctls: {}, cniStandIn: false, kmsgBind: false, iptablesLegacy: false }, pathPrepend: [], env: {}, useInterceptor: false, k3sWrapper: [] },
   };
   if (mode === 'server') planServer(draft, facts, paths);
-  if (mode === 'sandboxed-node') planSandboxedNode(draft, facts, paths);
+  if (mode === 'sandboxed-node') planSandboxedNode(draft, facts, config, paths);
   if (mode === 'control-plane') planControlPlane(draft, paths);
   if (facts.dataDir.fsType === '9p' && facts.devShmTmpfs) {
     draft.plan.fakes.datastoreDir = TMPFS_DATASTORE_DIR;
@@ -288,6 +357,7 @@ export function planFor(facts: ProbeFacts, config: Config, paths: PlanPaths): Pl
     mode,
     k3sArgs: draft.args,
     useInterceptor: draft.plan.useInterceptor,
+    k3sWrapper: draft.plan.k3sWrapper,
     fakes: draft.plan.fakes,
     pathPrepend: draft.plan.pathPrepend,
     env: draft.plan.env,

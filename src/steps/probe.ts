@@ -1,10 +1,15 @@
 import { accessSync, constants, existsSync, readFileSync, statSync, statfsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
+import { execa } from 'execa';
 import type { ProbeFacts, Shared, SysctlFact } from '../context.js';
+import { parseMountinfo, type Mount } from '../fakes/mountinfo.js';
+import { mountJournalFile, ourMountIds, readMountJournal, type MountJournal } from '../fakes/mounts.js';
 import { isExecutable } from '../files.js';
-import { K3S_SYSCTLS } from '../k3s/sysctls.js';
+import { K3S_SYSCTLS, type K3sSysctl } from '../k3s/sysctls.js';
 import type { Paths } from '../paths.js';
+
+export { parseMountinfo } from '../fakes/mountinfo.js';
 
 /**
  * The probe reads what the sandbox allows, without changing anything: it only reads files under /proc, /sys and /dev,
@@ -25,6 +30,13 @@ export interface ProbeInput {
   checkPort?: boolean;
   /** The programs `up` runs (Paths), checked for being executable; unset: reported as not checked, not there. */
   programs?: Pick<Paths, 'k3s' | 'supervise' | 'intercept'>;
+  /**
+   * Try throwaway mounts in this scratch directory (a tmpfs, an overlay on it, a tmpfs in a new mount namespace) to
+   * learn whether the fakes can be mounted; unset: not tested (the facts say so). Needs root with CAP_SYS_ADMIN.
+   */
+  mountScratch?: string;
+  /** The journal of the mounts our fakes made (src/fakes/mounts.ts): the probe sees past them to the sandbox itself. */
+  mountJournal?: string;
 }
 
 const CAP_NET_ADMIN = 12n;
@@ -46,34 +58,6 @@ function readText(file: string): string | undefined {
 function statusField(status: string, name: string): string | undefined {
   const line = status.split('\n').find((l) => l.startsWith(name + ':'));
   return line?.slice(name.length + 1).trim();
-}
-
-interface Mount {
-  mountPoint: string;
-  fsType: string;
-  source: string;
-  superOptions: string;
-}
-
-function unescapeMountField(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_m, octal: string) => String.fromCharCode(parseInt(octal, 8)));
-}
-
-/** /proc/self/mountinfo: "id parent maj:min root mountpoint opts [optional...] - fstype source superopts". */
-export function parseMountinfo(text: string): Mount[] {
-  const mounts: Mount[] = [];
-  for (const line of text.split('\n')) {
-    const fields = line.trim().split(/\s+/);
-    const separator = fields.indexOf('-');
-    if (separator < 5 || fields.length < separator + 3) continue;
-    mounts.push({
-      mountPoint: unescapeMountField(fields[4]!),
-      fsType: fields[separator + 1]!,
-      source: fields[separator + 2]!,
-      superOptions: fields[separator + 3] ?? '',
-    });
-  }
-  return mounts;
 }
 
 function mountFor(path: string, mounts: Mount[]): Mount | undefined {
@@ -131,7 +115,8 @@ function isGvisor(signals: string[]): boolean {
   return signals.length >= 2;
 }
 
-function probeSysctl(procRoot: string, path: string): SysctlFact {
+function probeSysctl(procRoot: string, sysctl: K3sSysctl): SysctlFact {
+  const { path } = sysctl;
   const file = join(procRoot, 'sys', path);
   let mode: number;
   try {
@@ -147,7 +132,7 @@ function probeSysctl(procRoot: string, path: string): SysctlFact {
     accessWritable = false;
   }
   // Root passes access(W_OK) on gVisor's read-only sysctls, whose writes then fail with EIO: the mode bits tell.
-  const writable = accessWritable && (mode & 0o222) !== 0;
+  const writable = sysctl.readOnly === true || (accessWritable && (mode & 0o222) !== 0);
   return writable ? { path, state: 'ok', value } : { path, state: 'unwritable', value };
 }
 
@@ -227,6 +212,69 @@ function programFact(path: string | undefined): ProbeFacts['programs']['k3s'] {
   return path === undefined ? { path: '(not checked)', executable: false } : { path, executable: isExecutable(path) };
 }
 
+function hexMask(hex: string | undefined): bigint {
+  return BigInt('0x' + (hex !== undefined && /^[0-9a-fA-F]+$/.test(hex) ? hex : '0'));
+}
+
+/** The highest capability number in a mask (a sandbox's bounding set tells which capabilities its kernel knows). */
+function lastCapability(mask: bigint): number | null {
+  return mask === 0n ? null : mask.toString(2).length - 1;
+}
+
+/**
+ * Throwaway mounts in `scratch`, as one short shell script: a tmpfs, an overlay over a directory of it, and a tmpfs
+ * mounted in a new mount namespace (propagation slave, as launch would use it), which isolates when the parent does
+ * not see it. A probe killed halfway leaves scratch mounts, so the script first takes off any it finds. /proc/sys
+ * itself is never touched.
+ */
+const MOUNT_TEST_SCRIPT = `
+d="$1"
+mounted() { grep -q " $1 " /proc/self/mountinfo; }
+for m in "$d/t/ns" "$d/t/o" "$d/t"; do while mounted "$m"; do umount "$m" || break; done; done
+mkdir -p "$d/t"
+tmpfs=no overlay=no isolate=no
+if mount -t tmpfs k3s-sandbox-probe "$d/t" 2>/dev/null; then
+  tmpfs=yes
+  mkdir "$d/t/l" "$d/t/u" "$d/t/w" "$d/t/o" "$d/t/ns"
+  if mount -t overlay k3s-sandbox-probe -o "lowerdir=$d/t/l,upperdir=$d/t/u,workdir=$d/t/w" "$d/t/o" 2>/dev/null; then
+    overlay=yes; umount "$d/t/o"
+  fi
+  if unshare --mount --propagation slave sh -c 'mount -t tmpfs k3s-sandbox-probe "$1"' sh "$d/t/ns" 2>/dev/null; then
+    if mounted "$d/t/ns"; then umount "$d/t/ns"; else isolate=yes; fi
+  fi
+  umount "$d/t"
+fi
+rmdir "$d/t" "$d" 2>/dev/null
+echo "tmpfs=$tmpfs overlay=$overlay isolate=$isolate"
+`;
+
+async function probeMounts(input: ProbeInput, uid: number, sysAdmin: boolean): Promise<ProbeFacts['mounts']> {
+  const untested = (reason: string) => ({ tested: false, tmpfs: false, overlay: false, namespacesIsolate: false, reason });
+  if (input.mountScratch === undefined) return untested('not tested');
+  if (uid !== 0) return untested('not tested: only root mounts');
+  if (!sysAdmin) return untested('CAP_SYS_ADMIN is missing, so mount(2) is refused');
+  const result = await execa('sh', ['-c', MOUNT_TEST_SCRIPT, 'sh', input.mountScratch], { reject: false });
+  const said = /tmpfs=(yes|no) overlay=(yes|no) isolate=(yes|no)/.exec(String(result.stdout));
+  if (!said) return untested(`the mount test failed: ${String(result.stderr).trim() || `exit ${result.exitCode}`}`);
+  const [tmpfs, overlay, namespacesIsolate] = [said[1] === 'yes', said[2] === 'yes', said[3] === 'yes'];
+  const reason = [
+    tmpfs ? 'a tmpfs mounts' : 'a tmpfs mount is refused',
+    overlay ? 'an overlay mounts' : 'an overlay mount is refused',
+    namespacesIsolate ? 'mount namespaces isolate' : 'mount namespaces do not isolate (mounts are sandbox-wide)',
+  ].join('; ');
+  return { tested: true, tmpfs, overlay, namespacesIsolate, reason };
+}
+
+/** The sysctl facts, seen past our own overlays: below them the journal holds what the sandbox had. */
+function probeSysctls(procRoot: string, journal: MountJournal | undefined, ours: Mount[]): SysctlFact[] {
+  const covered = (path: string) =>
+    ours.some((m) => m.fsType === 'overlay' && join(procRoot, 'sys', path).startsWith(m.mountPoint.replace(/^\/proc/, procRoot) + '/'));
+  return K3S_SYSCTLS.map((s) => {
+    if (!covered(s.path)) return probeSysctl(procRoot, s);
+    return journal?.hiddenSysctls.find((fact) => fact.path === s.path) ?? { path: s.path, state: 'ok' as const };
+  }).filter((f) => f.state !== 'ok');
+}
+
 /** Binds 127.0.0.1:port and closes at once: free, busy, or unknown (e.g. EACCES below 1024). */
 export function checkPortFree(port: number): Promise<ProbeFacts['port']> {
   return new Promise((resolve) => {
@@ -253,14 +301,19 @@ export async function collectFacts(input: ProbeInput): Promise<ProbeFacts> {
   const status = readText(join(procRoot, 'self/status')) ?? '';
   const version = (readText(join(procRoot, 'version')) ?? '').trim();
   const release = readText(join(procRoot, 'sys/kernel/osrelease'))?.trim() ?? /^Linux version (\S+)/.exec(version)?.[1] ?? '';
-  const mounts = parseMountinfo(readText(join(procRoot, 'self/mountinfo')) ?? '');
+  const allMounts = parseMountinfo(readText(join(procRoot, 'self/mountinfo')) ?? '');
+  // Our own fakes (a cgroup v1 tree, a /dev/kmsg bind, /proc/sys overlays) are not the sandbox's: look past them.
+  const journal = input.mountJournal === undefined ? undefined : readMountJournal(input.mountJournal);
+  const ourIds = ourMountIds(journal, allMounts);
+  const ours = allMounts.filter((m) => ourIds.has(m.id));
+  const mounts = allMounts.filter((m) => !ourIds.has(m.id));
   const gvisorSignals = detectGvisor(procRoot, release, version, mounts);
   const gvisor = isGvisor(gvisorSignals);
 
   const uid = Number((statusField(status, 'Uid') ?? '').split(/\s+/)[1] ?? NaN);
   const capSource = uid === 0 ? 'CapEff' : 'CapBnd';
   const capHex = statusField(status, capSource) ?? '0';
-  const capMask = BigInt('0x' + (/^[0-9a-fA-F]+$/.test(capHex) ? capHex : '0'));
+  const capMask = hexMask(capHex);
   const capabilities = {
     source: capSource,
     mask: capHex,
@@ -309,12 +362,14 @@ export async function collectFacts(input: ProbeInput): Promise<ProbeFacts> {
     ptrace: probePtrace(procRoot, gvisor, capabilities.sysPtrace),
     seccomp: probeSeccomp(status),
     cgroup: probeCgroup(procRoot, sysRoot, mounts),
-    kmsg: existsSync(join(devRoot, 'kmsg')),
+    kmsg: existsSync(join(devRoot, 'kmsg')) && !ours.some((m) => m.mountPoint === '/dev/kmsg'),
     overlay: probeOverlay(procRoot, gvisor, capabilities.sysAdmin, dataDirFs),
     vxlan: probeVxlan(sysRoot, modulesRoot, release, gvisor, capabilities.sysModule),
     iptables: { legacy, nft, reason: iptablesReason },
     defaultRoute: hasDefaultRoute(procRoot),
-    sysctls: K3S_SYSCTLS.map((s) => probeSysctl(procRoot, s.path)).filter((f) => f.state !== 'ok'),
+    sysctls: probeSysctls(procRoot, journal, ours),
+    lastCap: lastCapability(hexMask(statusField(status, 'CapBnd'))),
+    mounts: await probeMounts(input, uid, capabilities.sysAdmin),
     port,
     dataDir: { path: input.dataDir, existingAncestor: ancestor, fsType: dataDirFs, writable: dataDirWritable, freeBytes },
     programs: {
@@ -330,13 +385,29 @@ export async function collectFacts(input: ProbeInput): Promise<ProbeFacts> {
   };
 }
 
+/** What `up` and `doctor` probe: the config's data dir and port, the programs, the mount test and our mount journal. */
+export function probeInputFor(config: Pick<Shared['config'], 'dataDir' | 'httpsPort'>, paths: Paths): ProbeInput {
+  return {
+    dataDir: config.dataDir,
+    httpsPort: config.httpsPort,
+    programs: paths,
+    mountScratch: join(paths.stateDir, 'mount-probe'),
+    mountJournal: mountJournalFile(paths),
+  };
+}
+
 /** The probe step: `probe(config) → ProbeFacts`, with a one-line summary. */
 export async function probe(shared: Pick<Shared, 'config' | 'paths' | 'status'>): Promise<ProbeFacts> {
   const { config, paths } = shared;
-  const facts = await collectFacts({ dataDir: config.dataDir, httpsPort: config.httpsPort, programs: paths });
+  const facts = await collectFacts({
+    ...probeInputFor(config, paths),
+    // Only sandboxed-node can use mounted fakes (auto never picks it), so only then are mounts worth testing.
+    ...(config.mode === 'sandboxed-node' && config.fakes !== 'intercept' ? {} : { mountScratch: undefined }),
+  });
   shared.status.info(
     `${facts.gvisor ? 'gVisor' : `Linux ${facts.kernelRelease}`}, uid ${facts.uid}, ` +
-      `cgroup ${facts.cgroup.version ?? 'none'}, ${facts.sysctls.length} k3s sysctl file(s) missing or read-only`,
+      `cgroup ${facts.cgroup.version ?? 'none'}, ${facts.sysctls.length} k3s sysctl file(s) missing or read-only` +
+      (facts.mounts.tested ? `; mounts: ${facts.mounts.reason}` : ''),
   );
   return facts;
 }

@@ -76,6 +76,10 @@ const CASES: Record<ConfigKey, { good: [unknown, unknown][]; bad: unknown[] }> =
     good: [['', ''], [`sha256:${'e'.repeat(64)}`, `sha256:${'e'.repeat(64)}`]],
     bad: ['e'.repeat(64), `sha512:${'e'.repeat(64)}`, `sha256:${'E'.repeat(64)}`, `sha256:${'e'.repeat(63)}`, `sha256:${'e'.repeat(64)} `.repeat(2), 'rancher/k3s@sha256:x'],
   },
+  fakes: {
+    good: [['auto', 'auto'], ['mount', 'mount'], ['intercept', 'intercept']],
+    bad: ['bind', 'Mount', 'mount;id', ''],
+  },
   insecureRegistries: {
     good: [['', []], ['127.0.0.1:5000,registry.local', ['127.0.0.1:5000', 'registry.local']]],
     bad: ['http://registry.local', 'host:0', 'a b'],

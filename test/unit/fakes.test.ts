@@ -24,7 +24,8 @@ function plan(fakes: Partial<Plan['fakes']>): Plan {
     mode: 'sandboxed-node',
     k3sArgs: ['server'],
     useInterceptor: true,
-    fakes: { sysctls: {}, cniStandIn: false, kmsgBind: false, iptablesLegacy: false, ...fakes },
+    k3sWrapper: [],
+    fakes: { procSys: 'intercept', sysctls: {}, cniStandIn: false, kmsgBind: false, iptablesLegacy: false, ...fakes },
     pathPrepend: [],
     env: {},
     remedies: [],
@@ -128,39 +129,64 @@ test('iptables-legacy: PATH dir of symlinks to the legacy tools that exist; the 
   assert.equal(existsSync(paths.iptablesBinDir), false);
 });
 
-test('in real gVisor: /dev/kmsg bind and cgroup v1 mounts are made once, and the probe then sees them', (t) => {
+test('in real gVisor: the cgroup v1 tree, the /dev/kmsg bind and /proc/sys overlays are made once, serve the fakes, are seen past by the probe, and come off leaving /proc/sys as it was', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'k3s-sandbox-fakes-gvisor-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const script = join(dir, 'fakes.mts');
   writeFileSync(
     script,
     [
-      `import { ensureKmsgBind, ensureCgroupV1 } from ${JSON.stringify(join(REPO, 'src/steps/fakes.ts'))};`,
+      `import { execFileSync } from 'node:child_process';`,
+      `import { existsSync, readFileSync, writeFileSync } from 'node:fs';`,
+      `import { applyFakes } from ${JSON.stringify(join(REPO, 'src/steps/fakes.ts'))};`,
+      `import { mountJournalFile, undoMounts } from ${JSON.stringify(join(REPO, 'src/fakes/mounts.ts'))};`,
       `import { collectFacts } from ${JSON.stringify(join(REPO, 'src/steps/probe.ts'))};`,
-      "const before = await collectFacts({ dataDir: '/var/lib/rancher/k3s', httpsPort: 6443, checkPort: false });",
-      "const first = [...await ensureKmsgBind('/dev'), ...await ensureCgroupV1('/sys/fs/cgroup', ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids'])];",
-      "const second = [...await ensureKmsgBind('/dev'), ...await ensureCgroupV1('/sys/fs/cgroup', ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids'])];",
-      "const after = await collectFacts({ dataDir: '/var/lib/rancher/k3s', httpsPort: 6443, checkPort: false });",
-      "process.stdout.write(JSON.stringify({ before: { kmsg: before.kmsg, cgroup: before.cgroup }, first, second, after: { kmsg: after.kmsg, cgroup: after.cgroup } }));",
+      `import { resolvePaths } from ${JSON.stringify(join(REPO, 'src/paths.ts'))};`,
+      "const paths = resolvePaths({ dataDir: '/var/lib/rancher/k3s' });",
+      "const journal = mountJournalFile(paths);",
+      "const probe = (withJournal) => collectFacts({ dataDir: '/var/lib/rancher/k3s', httpsPort: 6443, checkPort: false, ...(withJournal ? { mountJournal: journal } : {}) });",
+      "const pick = (f) => ({ kmsg: f.kmsg, cgroup: f.cgroup, sysctls: f.sysctls });",
+      // Every /proc/sys entry with its value (readable ones), to compare after down.
+      "const snapshot = () => execFileSync('sh', ['-c', 'find /proc/sys -printf \"%p %y\\\\n\" | sort; for f in $(find /proc/sys -type f); do printf \"%s=%s\\\\n\" \"$f\" \"$(cat $f 2>/dev/null | head -c 200)\"; done'], { encoding: 'utf8' }).split('\\n').filter((l) => !/random|inode|dentry|file-nr|ns_last_pid|hostname=|uptime/.test(l)).join('\\n');",
+      "const proc0 = snapshot();",
+      "const before = await probe(true);",
+      "const sysctls = Object.fromEntries(before.sysctls.map((s) => [s.path, s.path === 'vm/overcommit_memory' ? '1' : '10']));",
+      "const plan = { fakes: { procSys: 'overlay', sysctls, cniStandIn: false, kmsgBind: true, iptablesLegacy: false, cgroupV1Mounts: ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids'] } };",
+      "const first = await applyFakes(plan, paths, { sysctlFacts: before.sysctls });",
+      "const second = await applyFakes(plan, paths, { sysctlFacts: before.sysctls });",
+      "const seenPast = await probe(true);",
+      "const seen = await probe(false);",
+      "const panic = readFileSync('/proc/sys/kernel/panic', 'utf8');",
+      "writeFileSync('/proc/sys/vm/overcommit_memory', '1'); const overcommit = readFileSync('/proc/sys/vm/overcommit_memory', 'utf8');",
+      "execFileSync('hostname', ['live-entry']); const hostname = readFileSync('/proc/sys/kernel/hostname', 'utf8');",
+      "const undone = await undoMounts(journal);",
+      "const proc1 = snapshot();",
+      "const mountsLeft = readFileSync('/proc/self/mountinfo', 'utf8').split('\\n').filter((l) => /\\/proc\\/sys|\\/sys\\/fs\\/cgroup|\\/dev\\/kmsg|proc-sys-layers/.test(l));",
+      "process.stdout.write(JSON.stringify({ before: pick(before), first, second, seenPast: pick(seenPast), seen: pick(seen), panic, overcommit, hostname, undone, same: proc0 === proc1, kmsgLeft: existsSync('/dev/kmsg'), journalLeft: existsSync(journal), mountsLeft }));",
     ].join('\n'),
   );
   const run = runInGvisor(t, [process.execPath, '--import', 'tsx', script]);
   if (!run) return;
   const { status, output } = run;
   assert.equal(status, 0, output);
-  const report = JSON.parse(output) as {
-    before: { kmsg: boolean; cgroup: { version: number | null } };
-    first: string[];
-    second: string[];
-    after: { kmsg: boolean; cgroup: { version: number | null; controllers: string[] } };
-  };
-  assert.deepEqual(report.before, { kmsg: false, cgroup: { version: null, controllers: [] } });
-  assert.ok(report.first.includes('bound /dev/null over /dev/kmsg'), report.first.join('\n'));
-  assert.ok(report.first.includes('mounted the memory cgroup at /sys/fs/cgroup/memory'));
-  assert.deepEqual(report.second, [], 'the second run changes nothing');
-  assert.equal(report.after.kmsg, true);
-  assert.equal(report.after.cgroup.version, 1);
-  assert.deepEqual([...report.after.cgroup.controllers].sort(), ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids']);
+  const report = JSON.parse(output.slice(output.indexOf('{'))) as Record<string, any>;
+  assert.deepEqual(report.before.kmsg, false);
+  assert.deepEqual(report.before.cgroup, { version: null, controllers: [] });
+  assert.ok(report.first.includes('mounted /dev/null bound over /dev/kmsg'), report.first.join('\n'));
+  assert.ok(report.first.includes('mounted the memory cgroup at /sys/fs/cgroup/memory'), report.first.join('\n'));
+  assert.ok(report.first.includes('mounted an overlay at /proc/sys/kernel'), report.first.join('\n'));
+  assert.deepEqual(report.second, [], 'the second run reuses the complete set');
+  assert.deepEqual(report.seenPast, report.before, 'the probe sees the sandbox past our mounts');
+  assert.equal(report.seen.kmsg, true);
+  assert.deepEqual([...report.seen.cgroup.controllers].sort(), ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids']);
+  assert.equal(report.panic, '10\n');
+  assert.equal(report.overcommit.trim(), '1');
+  assert.equal(report.hostname.trim(), 'live-entry', 'untouched entries stay live');
+  assert.ok(report.undone.length >= 9, report.undone.join('\n'));
+  assert.equal(report.same, true, 'every /proc/sys entry and value is as before');
+  assert.equal(report.kmsgLeft, false);
+  assert.equal(report.journalLeft, false);
+  assert.deepEqual(report.mountsLeft, []);
 });
 
 test('datastore dir off a 9p data dir: created 0700 once, a symlink in its place is refused', async (t) => {
@@ -183,8 +209,8 @@ test('8 concurrent processes making the same fakes all succeed and leave one cle
     [
       `import { applyFakes } from ${JSON.stringify(join(REPO, 'src/steps/fakes.ts'))};`,
       `import { resolvePaths } from ${JSON.stringify(join(REPO, 'src/paths.ts'))};`,
-      `const paths = resolvePaths({ dataDir: '/x' }, { K3S_SANDBOX_LIB_DIR: ${JSON.stringify(paths.libDir)}, PATH: '' });`,
-      `const plan = { fakes: { sysctls: ${JSON.stringify(sysctls)}, cniStandIn: true, kmsgBind: false, iptablesLegacy: false } };`,
+      `const paths = resolvePaths({ dataDir: '/x' }, { K3S_SANDBOX_LIB_DIR: ${JSON.stringify(paths.libDir)}, K3S_SANDBOX_STATE_DIR: ${JSON.stringify(paths.stateDir)}, PATH: '' });`,
+      `const plan = { fakes: { procSys: 'intercept', sysctls: ${JSON.stringify(sysctls)}, cniStandIn: true, kmsgBind: false, iptablesLegacy: false } };`,
       'for (let i = 0; i < 5; i++) await applyFakes(plan, paths);',
     ].join('\n'),
   );

@@ -2,14 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_CONFIG, type Config } from '../../src/config.js';
 import type { Mode, Plan } from '../../src/context.js';
-import { PlanError, blockersFor, planFor, type PlanPaths } from '../../src/steps/plan.js';
+import { PlanError, blockersFor, fakesChoice, planFor, type PlanPaths } from '../../src/steps/plan.js';
 import type { ProbeFacts } from '../../src/context.js';
-import { gvisorFacts, privilegedDockerFacts } from './helpers/probeFacts.js';
+import { gvisorFacts, gvisorMountFacts, privilegedDockerFacts } from './helpers/probeFacts.js';
 
 const PATHS: PlanPaths = {
   adminKubeconfig: '/run/k3s-sandbox/k3s.yaml',
   cniBinDir: '/var/lib/k3s-sandbox/cni/bin',
   iptablesBinDir: '/var/lib/k3s-sandbox/iptables/bin',
+  fakeRoot: '/var/lib/k3s-sandbox/fake-root',
 };
 
 const COMMON = [
@@ -50,7 +51,7 @@ const GVISOR_FAKE_SYSCTLS = {
   'net/bridge/bridge-nf-call-iptables': '1',
 };
 
-const NO_FAKES: Plan['fakes'] = { sysctls: {}, cniStandIn: false, kmsgBind: false, iptablesLegacy: false };
+const NO_FAKES: Plan['fakes'] = { procSys: 'none', sysctls: {}, cniStandIn: false, kmsgBind: false, iptablesLegacy: false };
 
 function config(overrides: Partial<Config> = {}): Config {
   return { ...DEFAULT_CONFIG, registries: [...DEFAULT_CONFIG.registries], disable: [], ...overrides };
@@ -134,7 +135,7 @@ const TABLE: Row[] = [
     config: { mode: 'sandboxed-node' },
     mode: 'sandboxed-node',
     args: [...COMMON, '--flannel-backend=none', '--snapshotter=native', ...SANDBOX_KUBELET_ARGS, '--disable=coredns,servicelb,traefik,local-storage,metrics-server'],
-    fakes: { sysctls: GVISOR_FAKE_SYSCTLS, cniStandIn: false, kmsgBind: true, iptablesLegacy: true },
+    fakes: { procSys: 'intercept', sysctls: GVISOR_FAKE_SYSCTLS, cniStandIn: false, kmsgBind: true, iptablesLegacy: true },
     interceptor: true,
     pathPrepend: [PATHS.iptablesBinDir],
   },
@@ -291,4 +292,69 @@ test('plan: a flag wanted for two reasons appears once, with both reasons', () =
   const plan = planFor(both, config(), PATHS);
   assert.deepEqual(plan.k3sArgs, [...COMMON, '--disable-kube-proxy', '--disable-network-policy']);
   assert.equal(plan.remedies.filter((r) => r.remedy.includes('--disable-kube-proxy')).length, 2);
+});
+
+// Issue 13: how sandboxed-node serves its /proc/sys fakes, from the probe's mount facts and the fakes option.
+const READ_ONLY_PROC_SYS = facts(privilegedDockerFacts, {
+  sysctls: [{ path: 'vm/overcommit_memory', state: 'unwritable', value: '0' }, { path: 'kernel/panic', state: 'unwritable', value: '0' }],
+  mounts: { tested: true, tmpfs: true, overlay: true, namespacesIsolate: true, reason: 'a tmpfs mounts; an overlay mounts; mount namespaces isolate' },
+});
+const FAKES_TABLE: { name: string; facts: ProbeFacts; fakes: Config['fakes']; procSys: string | RegExp; reason: RegExp }[] = [
+  { name: 'gVisor as root with CAP_SYS_ADMIN, auto → overlays, said to be sandbox-wide', facts: gvisorMountFacts(), fakes: 'auto', procSys: 'overlay', reason: /sandbox-wide: this gVisor's mount namespaces do not isolate/ },
+  { name: 'gVisor, fakes=intercept → the interceptor', facts: gvisorMountFacts(), fakes: 'intercept', procSys: 'intercept', reason: /asked for \(fakes=intercept\)/ },
+  {
+    name: 'gVisor without CAP_SYS_ADMIN, auto → the interceptor, naming why',
+    facts: { ...gvisorFacts(), mounts: { tested: false, tmpfs: false, overlay: false, namespacesIsolate: false, reason: 'CAP_SYS_ADMIN is missing, so mount(2) is refused' } },
+    fakes: 'auto', procSys: 'intercept', reason: /cannot be mounted here \(CAP_SYS_ADMIN is missing/,
+  },
+  { name: 'real kernel, read-only /proc/sys, namespaces isolate → binds in k3s\'s namespace', facts: READ_ONLY_PROC_SYS, fakes: 'auto', procSys: 'bind', reason: /own mount namespace/ },
+  {
+    name: 'real kernel with a missing file → the interceptor (a bind needs an existing file)',
+    facts: { ...READ_ONLY_PROC_SYS, sysctls: [{ path: 'kernel/panic', state: 'missing' }] },
+    fakes: 'auto', procSys: 'intercept', reason: /a bind needs an existing file, and kernel\/panic is missing/,
+  },
+  { name: 'nothing to fake → none', facts: { ...READ_ONLY_PROC_SYS, sysctls: [] }, fakes: 'auto', procSys: 'none', reason: /writable/ },
+];
+for (const row of FAKES_TABLE) {
+  test(`fakes choice: ${row.name}`, () => {
+    const choice = fakesChoice(row.facts, { fakes: row.fakes });
+    assert.ok('procSys' in choice, JSON.stringify(choice));
+    assert.equal(choice.procSys, row.procSys);
+    assert.match(choice.reason, row.reason);
+  });
+}
+
+test('plan: overlay fakes in gVisor run no interceptor and no wrapper; the remedy names the mechanism and that it is sandbox-wide', () => {
+  const planned = planFor(gvisorMountFacts(), config({ mode: 'sandboxed-node' }), PATHS);
+  assert.equal(planned.useInterceptor, false);
+  assert.equal(planned.fakes.procSys, 'overlay');
+  assert.deepEqual(planned.k3sWrapper, []);
+  assert.deepEqual(planned.fakes.sysctls, GVISOR_FAKE_SYSCTLS);
+  assert.ok(planned.remedies.some((r) => /^overlays over their \/proc\/sys directories serve 10 fake/.test(r.remedy) && /sandbox-wide/.test(r.reason)), JSON.stringify(planned.remedies));
+});
+
+test('plan: bind fakes wrap k3s in unshare with one bind per fake file, from the fake tree; no interceptor', () => {
+  const planned = planFor(READ_ONLY_PROC_SYS, config({ mode: 'sandboxed-node' }), PATHS);
+  assert.equal(planned.useInterceptor, false);
+  assert.deepEqual(planned.k3sWrapper.slice(0, 5), ['unshare', '--mount', '--propagation', 'slave', '--']);
+  assert.deepEqual(planned.k3sWrapper.slice(-5), [
+    '/var/lib/k3s-sandbox/fake-root/proc/sys/vm/overcommit_memory', '/proc/sys/vm/overcommit_memory',
+    '/var/lib/k3s-sandbox/fake-root/proc/sys/kernel/panic', '/proc/sys/kernel/panic', '--',
+  ]);
+});
+
+test('plan: fakes=mount where nothing can be mounted is a PlanError naming why and the remedy; the interceptor program is not required with mount fakes', () => {
+  assert.throws(() => planFor(gvisorFacts(), config({ mode: 'sandboxed-node', fakes: 'mount' }), PATHS), (error: unknown) => {
+    assert.ok(error instanceof PlanError);
+    assert.match(error.message, /fakes=mount, but the fakes cannot be mounted here: not tested; remedy: run as root with CAP_SYS_ADMIN/);
+    return true;
+  });
+  const noInterceptor = { ...gvisorMountFacts(), programs: { ...gvisorFacts().programs, intercept: { path: '/x/k3s-sandbox-intercept', executable: false } } };
+  assert.equal(planFor(noInterceptor, config({ mode: 'sandboxed-node' }), PATHS).fakes.procSys, 'overlay');
+  assert.deepEqual(blockersFor('sandboxed-node', { ...noInterceptor, ptrace: { usable: false, scope: 3, reason: 'off' } }, config()), []);
+});
+
+test('plan: kernel/cap_last_cap, missing in gVisor, is faked with the highest capability of the bounding set', () => {
+  const withCap = { ...gvisorMountFacts(), sysctls: [...gvisorFacts().sysctls, { path: 'kernel/cap_last_cap', state: 'missing' as const }] };
+  assert.equal(planFor(withCap, config({ mode: 'sandboxed-node' }), PATHS).fakes.sysctls['kernel/cap_last_cap'], '37');
 });

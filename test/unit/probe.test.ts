@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -34,6 +35,8 @@ const REAL_KERNEL_SYSCTLS: Tree = Object.fromEntries(
     'net/netfilter/nf_conntrack_tcp_timeout_established', 'net/netfilter/nf_conntrack_tcp_timeout_close_wait',
   ].map((path) => [`proc/sys/${path}`, '0\n']),
 );
+/** Read-only on every kernel: never a fake for being unwritable, only for being missing (as in gVisor). */
+REAL_KERNEL_SYSCTLS['proc/sys/kernel/cap_last_cap'] = { content: '40\n', mode: 0o444 };
 
 const STATUS = (capEff: string, uid = 0, seccomp = '0', capBnd = capEff) =>
   `Name:\tnode\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\nCapEff:\t${capEff}\nCapBnd:\t${capBnd}\nNoNewPrivs:\t0\nSeccomp:\t${seccomp}\n`;
@@ -153,7 +156,8 @@ test('probe: gVisor tree (fixed version string, missing tunables, read-only over
   for (const missing of ['vm/panic_on_oom', 'kernel/panic', 'kernel/panic_on_oops', 'kernel/keys/root_maxkeys', 'kernel/keys/root_maxbytes', 'net/ipv4/conf/all/route_localnet']) {
     assert.equal(byPath[missing]?.state, 'missing', missing);
   }
-  assert.equal(facts.sysctls.length, 13, 'all 13 k3s sysctls are missing or read-only in gVisor');
+  assert.equal(facts.sysctls.length, 14, 'all 14 k3s sysctls are missing or read-only in gVisor');
+  assert.deepEqual(byPath['kernel/cap_last_cap'], { path: 'kernel/cap_last_cap', state: 'missing' });
 });
 
 test('probe: one weak signal alone (kernel 4.4.0 on a real kernel) does not make it gVisor', async (t) => {
@@ -164,7 +168,7 @@ test('probe: one weak signal alone (kernel 4.4.0 on a real kernel) does not make
 });
 
 test('probe: unprivileged Docker (no caps, read-only /proc/sys, overlay data dir, no kmsg, no vxlan, ptrace_scope 3, no nft)', async (t) => {
-  const readOnly = Object.fromEntries(Object.keys(REAL_KERNEL_SYSCTLS).map((path) => [path, { content: '0\n', mode: 0o444 }]));
+  const readOnly = Object.fromEntries(Object.keys(REAL_KERNEL_SYSCTLS).filter((path) => !path.endsWith('cap_last_cap')).map((path) => [path, { content: '0\n', mode: 0o444 }]));
   const root = privilegedDockerTree({
     ...readOnly,
     'proc/self/status': STATUS('00000000a80425fb', 0, '2'),
@@ -211,7 +215,7 @@ test('probe: overlay is refused when the data dir is on overlayfs even with CAP_
 
 test('probe: mountinfo escapes (\\040) and optional fields are parsed', () => {
   const mounts = parseMountinfo('36 35 98:0 /mnt1 /mnt/with\\040space rw,noatime master:1 shared:2 - ext3 /dev/root rw,errors=continue\n');
-  assert.deepEqual(mounts, [{ mountPoint: '/mnt/with space', fsType: 'ext3', source: '/dev/root', superOptions: 'rw,errors=continue' }]);
+  assert.deepEqual(mounts, [{ id: 36, mountPoint: '/mnt/with space', fsType: 'ext3', source: '/dev/root', superOptions: 'rw,errors=continue' }]);
 });
 
 test('probe: the port check sees a port held by another listener', async (t) => {
@@ -256,4 +260,51 @@ test('probe: a real run inside gVisor (runsc) detects gVisor and the missing kub
   assert.equal(facts.kmsg, false);
   assert.equal(facts.vxlan.usable, false);
   assert.equal(facts.iptables.nft, false);
+});
+
+/** A probe script run with collectFacts and a mount scratch dir; prints the mounts fact and what is left mounted. */
+function mountProbeScript(dir: string): string {
+  const script = join(dir, 'probe.mts');
+  writeFileSync(
+    script,
+    `import { readFileSync } from 'node:fs';\n` +
+      `import { collectFacts } from ${JSON.stringify(join(REPO, 'src/steps/probe.ts'))};\n` +
+      `const before = readFileSync('/proc/self/mountinfo', 'utf8').split('\\n').length;\n` +
+      `const facts = await collectFacts({ dataDir: '/var/lib/rancher/k3s', httpsPort: 6443, checkPort: false, mountScratch: ${JSON.stringify(join(dir, 'scratch'))} });\n` +
+      `const after = readFileSync('/proc/self/mountinfo', 'utf8').split('\\n').length;\n` +
+      "process.stdout.write(JSON.stringify({ mounts: facts.mounts, lastCap: facts.lastCap, leftMounted: after - before, ms: facts.durationMs }));\n",
+  );
+  return script;
+}
+
+test('probe: mount capability in real gVisor: tmpfs and overlay mount, namespaces do not isolate; nothing left mounted', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'k3s-sandbox-probe-mounts-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const run = runInGvisor(t, [process.execPath, '--import', 'tsx', mountProbeScript(dir)]);
+  if (!run) return;
+  assert.equal(run.status, 0, run.output);
+  const report = JSON.parse(run.output.slice(run.output.indexOf('{'))) as { mounts: ProbeFacts['mounts']; lastCap: number; leftMounted: number };
+  assert.deepEqual({ ...report.mounts, reason: undefined }, { tested: true, tmpfs: true, overlay: true, namespacesIsolate: false, reason: undefined });
+  assert.match(report.mounts.reason, /mount namespaces do not isolate \(mounts are sandbox-wide\)/);
+  assert.equal(report.lastCap, 37);
+  assert.equal(report.leftMounted, 0);
+});
+
+test('probe: mount capability natively, in a private mount namespace: namespaces isolate; nothing left mounted', (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root');
+  const dir = mkdtempSync(join(tmpdir(), 'k3s-sandbox-probe-mounts-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const run = spawnSync('unshare', ['--mount', '--propagation', 'private', process.execPath, '--import', 'tsx', mountProbeScript(dir)], { cwd: REPO, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const report = JSON.parse(run.stdout) as { mounts: ProbeFacts['mounts']; leftMounted: number };
+  assert.deepEqual({ ...report.mounts, reason: undefined }, { tested: true, tmpfs: true, overlay: true, namespacesIsolate: true, reason: undefined });
+  assert.equal(report.leftMounted, 0);
+});
+
+test('probe: without a scratch dir or CAP_SYS_ADMIN nothing is mounted and the fact says why', async (t) => {
+  const root = privilegedDockerTree({ 'proc/self/status': STATUS('00000000a80425fb') });
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  assert.deepEqual((await probeTree(root)).mounts, { tested: false, tmpfs: false, overlay: false, namespacesIsolate: false, reason: 'not tested' });
+  const facts = await collectFacts({ procRoot: join(root, 'proc'), sysRoot: join(root, 'sys'), devRoot: join(root, 'dev'), dataDir: join(root, 'data'), httpsPort: 6443, checkPort: false, mountScratch: join(root, 'scratch') });
+  assert.match(facts.mounts.reason, /CAP_SYS_ADMIN is missing/);
 });
