@@ -319,8 +319,11 @@ function planSandboxedNode(draft: Draft, facts: ProbeFacts, config: Pick<Config,
   }
 }
 
-function planControlPlane(draft: Draft, paths: PlanPaths): void {
+function planControlPlane(draft: Draft, facts: ProbeFacts, paths: PlanPaths): void {
   addSets(draft, CONTROL_PLANE_FLAGS);
+  // k3s takes the API server's advertise address from --advertise-address, --node-external-ip or --node-ip only; the
+  // loopback bind address does not count, and kube-apiserver's own choice needs a default route.
+  if (!facts.defaultRoute) add(draft, ['--node-ip=127.0.0.1'], 'no default route, so the API server cannot choose an advertise address');
   draft.plan.fakes.cniStandIn = true;
   draft.plan.pathPrepend.push(paths.cniBinDir);
   draft.remedies.push({ remedy: `host-local CNI stand-in on k3s's PATH (${paths.cniBinDir})`, reason: 'k3s waits for "host-local" on PATH before it finishes starting (failed to find host-local)' });
@@ -336,7 +339,7 @@ export function planFor(facts: ProbeFacts, config: Config, paths: PlanPaths): Pl
   };
   if (mode === 'server') planServer(draft, facts, paths);
   if (mode === 'sandboxed-node') planSandboxedNode(draft, facts, config, paths);
-  if (mode === 'control-plane') planControlPlane(draft, paths);
+  if (mode === 'control-plane') planControlPlane(draft, facts, paths);
   if (facts.dataDir.fsType === '9p' && facts.devShmTmpfs) {
     draft.plan.fakes.datastoreDir = TMPFS_DATASTORE_DIR;
     add(

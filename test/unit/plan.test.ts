@@ -130,6 +130,15 @@ const TABLE: Row[] = [
     pathPrepend: [PATHS.cniBinDir],
   },
   {
+    name: 'gVisor with --network=none (no default route) → control-plane with the API server advertised on loopback',
+    facts: facts(gvisorFacts, { defaultRoute: false }),
+    mode: 'control-plane',
+    args: [...CONTROL_PLANE_ARGS.slice(0, -1), '--node-ip=127.0.0.1', ...CONTROL_PLANE_ARGS.slice(-1)],
+    fakes: { ...NO_FAKES, cniStandIn: true },
+    interceptor: false,
+    pathPrepend: [PATHS.cniBinDir],
+  },
+  {
     name: 'gVisor with mode=sandboxed-node → interceptor, fake tunables, flannel none, native, kubelet args, iptables-legacy, kmsg bind',
     facts: gvisorFacts(),
     config: { mode: 'sandboxed-node' },
