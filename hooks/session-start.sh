@@ -9,6 +9,7 @@
 # are never re-derived here. Safe to rerun on resume, clear and compact.
 # Settings: K3S_SANDBOX_* env vars (K3S_SANDBOX_MODE, K3S_SANDBOX_AUTO_START, K3S_SANDBOX_BINARY_PATH, ...);
 # K3S_SANDBOX_HOOK_ASYNC=1 returns at once while `up --wait` runs in the background.
+# `session-context` is the one writer of the KUBECONFIG line in $CLAUDE_ENV_FILE, on every path (see its header).
 # No `set -e`, on purpose: the hook exits 0 even when the cluster fails, describing the failure in its output.
 set -u
 
@@ -17,7 +18,7 @@ HOOK_DIR=.
 INSTALLER="${K3S_SANDBOX_INSTALLER:-$HOOK_DIR/../install.sh}"
 CLI=/usr/local/bin/k3s-sandbox
 LIFECYCLE_ENV=/usr/local/share/k3s-sandbox/lifecycle.env
-LOG_DIR="${K3S_SANDBOX_LOG_DIR:-/var/log/k3s-sandbox}"
+UP_RAN=
 SCRATCH="$(mktemp -d)"
 trap 'rm -rf "$SCRATCH"' EXIT
 
@@ -46,7 +47,7 @@ report() {
 last_line_of() { grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 1 | sed 's/^[[:space:]]*//'; }
 
 # The hook JSON names why the session started (startup, resume, clear, compact); only used for the log line.
-# Builtins only here and on the async path: every process costs tens of ms in gVisor, and that path must be quick.
+# Builtins only here: every process costs tens of ms in gVisor, and the async path must be quick (one Node run).
 read_session_source() {
   local input
   IFS= read -r -d '' input
@@ -113,64 +114,17 @@ start_and_wait() {
   cat "$SCRATCH/up.err" >&2
 }
 
-choose_background_log() {
-  BACKGROUND_LOG="$LOG_DIR/session-start.log"
-  { [ -d "$LOG_DIR" ] || mkdir -p "$LOG_DIR" 2>/dev/null; } && [ -w "$LOG_DIR" ] ||
-    BACKGROUND_LOG="${TMPDIR:-/tmp}/k3s-sandbox-session-start.log"
-}
-
-# The background `up --wait` holds none of the hook's pipes (Claude Code waits for those to close) and runs in its
-# own session, so the hook returns at once; a later `up --wait` joins it through the instance lock.
-start_in_background() {
-  if command -v setsid >/dev/null 2>&1; then
-    setsid env -u CLAUDE_ENV_FILE "$CLI" up --wait </dev/null >>"$BACKGROUND_LOG" 2>&1 &
-  else
-    nohup env -u CLAUDE_ENV_FILE "$CLI" up --wait </dev/null >>"$BACKGROUND_LOG" 2>&1 &
-  fi
-  progress "started 'k3s-sandbox up --wait' in the background (pid $!, log $BACKGROUND_LOG)"
-}
-
-# session-context also appends the export line to $CLAUDE_ENV_FILE. When it fails (an installed CLI too old to know
+# session-context also appends the export line to $CLAUDE_ENV_FILE; with --in-background it starts `up --wait` in the
+# background (its own session, none of our pipes) and returns at once. When it fails (an installed CLI too old to know
 # it), the hook passes on what `up` printed.
 describe_session() {
   if "$CLI" session-context --format "$FORMAT" "$@" >"$SCRATCH/context" 2>"$SCRATCH/context.err"; then
+    cat "$SCRATCH/context.err" >&2
     cat "$SCRATCH/context"
     exit 0
   fi
   cat "$SCRATCH/context.err" >&2
-  report "k3s-sandbox: session-context failed ($(last_line_of "$SCRATCH/context.err")); up reported: $(last_line_of "$SCRATCH/up.out")"
-}
-
-# The async path stays in shell: a Node start costs a few hundred ms in gVisor, and the hook must return at once.
-# Root reads the admin kubeconfig k3s writes as it starts; anyone else gets the copy root publishes for them.
-pending_kubeconfig() {
-  if [ "$EUID" = 0 ]; then PENDING_KUBECONFIG="${K3S_SANDBOX_STATE_DIR:-/run/k3s-sandbox}/k3s.yaml"; else PENDING_KUBECONFIG="$HOME/.kube/config"; fi
-}
-
-# Appends the line unless the file already holds it (other hooks append to the same file).
-append_line_once() {
-  local line="$1" file="$2" existing
-  if [ -r "$file" ]; then
-    while IFS= read -r existing; do [ "$existing" = "$line" ] && return 0; done <"$file"
-  fi
-  printf '%s\n' "$line" 2>/dev/null >>"$file"
-}
-
-describe_background_start() {
-  local kubeconfig line text
-  pending_kubeconfig
-  kubeconfig="$PENDING_KUBECONFIG"
-  text="k3s-sandbox: a local Kubernetes cluster (k3s) is starting in the background (log $BACKGROUND_LOG)."
-  text+=$'\n''`k3s-sandbox up --wait` waits until it is ready, then prints its mode and what works in that mode.'
-  printf -v line 'export KUBECONFIG=%q' "$kubeconfig"
-  if [ -z "${CLAUDE_ENV_FILE:-}" ]; then
-    text+=$'\n'"KUBECONFIG=$kubeconfig works once the cluster is ready."
-  elif append_line_once "$line" "$CLAUDE_ENV_FILE"; then
-    text+=$'\n'"KUBECONFIG=$kubeconfig is exported for Bash commands, so kubectl uses it once the cluster is ready."
-  else
-    text+=$'\n'"KUBECONFIG could not be exported (CLAUDE_ENV_FILE=$CLAUDE_ENV_FILE is not writable): prefix commands with \`export KUBECONFIG=$kubeconfig;\`."
-  fi
-  report "$text"
+  report "k3s-sandbox: session-context failed ($(last_line_of "$SCRATCH/context.err"))${UP_RAN:+; up reported: $(last_line_of "$SCRATCH/up.out")}"
 }
 
 main() {
@@ -183,12 +137,11 @@ main() {
   install_when_missing
   case "${K3S_SANDBOX_HOOK_ASYNC:-}" in
     1 | true | yes)
-      choose_background_log
-      start_in_background
-      describe_background_start
+      describe_session --in-background
       ;;
     *)
       start_and_wait
+      UP_RAN=1
       describe_session --up-result "$SCRATCH/up.out" --up-errors "$SCRATCH/up.err"
       ;;
   esac

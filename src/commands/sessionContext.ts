@@ -2,24 +2,30 @@
  * `session-context`: what a session-start hook (hooks/session-start.sh) prints for the agent, built from the result
  * of `k3s-sandbox up --json`, so the hook never re-derives the mode or its limits in shell.
  *
- *   session-context [--format text|claude] [--up-result FILE] [--up-errors FILE]
+ *   session-context [--format text|claude] [--up-result FILE] [--up-errors FILE] | [--in-background]
  *
- * --up-result holds the stdout of `up --wait --json` (one JSON object), --up-errors its stderr. It also appends
- * `export KUBECONFIG=...` to $CLAUDE_ENV_FILE whenever a cluster runs, even when `up` gave up waiting: the kubeconfig
- * it names works once k3s answers. `text` is one line (any agent); `claude` is Claude Code's SessionStart JSON
- * (`hookSpecificOutput.additionalContext`, a few lines). It always exits 0 unless its own flags are wrong.
+ * --up-result holds the stdout of `up --wait --json` (one JSON object), --up-errors its stderr. --in-background
+ * (the hook's K3S_SANDBOX_HOOK_ASYNC=1) starts `up --wait` in the background instead and returns at once.
+ * `text` is one line (any agent); `claude` is Claude Code's SessionStart JSON (`hookSpecificOutput.additionalContext`,
+ * a few lines). It always exits 0 unless its own flags are wrong.
+ *
+ * This is the one writer of the session's `export KUBECONFIG=...` line in $CLAUDE_ENV_FILE, and the line always names
+ * the kubeconfig `up` publishes: the one `up` reported, or, while k3s is still starting (in the background, or after
+ * `up` gave up waiting, when a background `up --wait` goes on waiting), the one that `up` will publish for the same
+ * user (publish.ts kubeconfigFor). So a resumed session, whichever way each hook run went, has one export line.
  */
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, DEFAULT_CONFIG, loadConfig, type Config } from '../config.js';
 import type { CommandContext } from '../context.js';
-import { isRoot } from '../instance/root.js';
 import { resolvePaths, type Paths } from '../paths.js';
 import { publishClaudeEnvLine } from '../profile/blocks.js';
-import { resolveTargetUser } from '../profile/user.js';
+import { kubeconfigFor, targetUser } from '../steps/publish.js';
 import { reportLine, type UpReport } from '../steps/report.js';
 import { createStatusReporter } from '../ui/status.js';
-import { collectStatus, type StatusReport } from './status.js';
+import type { StatusReport } from './status.js';
 
 export type HookFormat = 'text' | 'claude';
 
@@ -28,7 +34,8 @@ export const HOOK_FORMATS: readonly HookFormat[] = ['text', 'claude'];
 /** What became of the cluster this session. */
 export type Outcome =
   | { kind: 'ready'; report: UpReport }
-  | { kind: 'not-ready'; error: string; mode?: string; limits?: string }
+  | { kind: 'not-ready'; error: string; mode?: string; limits?: string; backgroundLog?: string }
+  | { kind: 'starting'; backgroundLog: string }
   | { kind: 'failed'; error: string };
 
 /** Where KUBECONFIG points for the session, or why it could not be exported. */
@@ -76,9 +83,20 @@ export function contextLines(outcome: Outcome, exported: Export): string[] {
       return [
         `k3s-sandbox: a local Kubernetes cluster (k3s) is running, but \`k3s-sandbox up\` did not finish: ${clip(outcome.error)}`,
         `k3s is left running${outcome.mode ? ` in mode ${outcome.mode}` : ''}; \`k3s-sandbox up --wait\` waits for it again.`,
+        ...(outcome.backgroundLog
+          ? [`A background \`k3s-sandbox up --wait\` publishes the kubeconfig once k3s answers (log ${outcome.backgroundLog}).`]
+          : []),
         ...(outcome.limits ? [`What works in this mode: ${outcome.limits}.`] : []),
         ...exportSentence(exported),
         INSPECT,
+      ];
+    case 'starting':
+      return [
+        `k3s-sandbox: a local Kubernetes cluster (k3s) is starting in the background (log ${outcome.backgroundLog}).`,
+        '`k3s-sandbox up --wait` waits until it is ready, then prints its mode and what works in that mode.',
+        ...(exported.kubeconfig && !exported.problem
+          ? [`KUBECONFIG=${exported.kubeconfig} is exported for Bash commands, so kubectl uses it once the cluster is ready.`]
+          : exportSentence(exported)),
       ];
     case 'failed':
       return [
@@ -136,12 +154,53 @@ export function outcomeOfFailure(error: string, status: StatusReport | undefined
 }
 
 /**
- * The kubeconfig that works once the cluster answers, when `up` has not published one yet: root reads the admin
- * kubeconfig k3s writes at start; anyone else gets the copy root publishes into their ~/.kube/config.
+ * The kubeconfig a background `up --wait` publishes once the cluster answers: the same `up` would publish for the
+ * same user (no --user: $_REMOTE_USER, $SUDO_USER, or the caller), so it is the path a finished `up` reports.
  */
-function pendingKubeconfig(paths: Paths): string {
-  if (isRoot()) return paths.adminKubeconfig;
-  return join(resolveTargetUser(undefined).home, '.kube', 'config');
+function pendingKubeconfig(): string | undefined {
+  try {
+    return kubeconfigFor(targetUser(undefined));
+  } catch {
+    return undefined; // no such user: the background `up` fails the same way, and its log says so
+  }
+}
+
+/** session-start.log in the log dir when we may write there, else in the temp dir. */
+function backgroundLogFile(paths: Paths): string {
+  try {
+    mkdirSync(paths.logDir, { recursive: true });
+    accessSync(paths.logDir, constants.W_OK);
+    return join(paths.logDir, 'session-start.log');
+  } catch {
+    return join(tmpdir(), 'k3s-sandbox-session-start.log');
+  }
+}
+
+/**
+ * Starts `up --wait` in its own session, holding none of the hook's pipes (Claude Code waits for those to close), so
+ * the hook returns at once; a later `up --wait` joins it through the instance lock. It never writes $CLAUDE_ENV_FILE:
+ * this command did. Returns its log.
+ */
+function startUpInBackground(paths: Paths, timeoutSeconds?: number): string {
+  const log = backgroundLogFile(paths);
+  const out = openSync(log, 'a', 0o644);
+  try {
+    const [file, ...args] = paths.selfCommand;
+    const env = { ...process.env };
+    delete env.CLAUDE_ENV_FILE;
+    const timeout = timeoutSeconds === undefined ? [] : ['--timeout', String(timeoutSeconds)];
+    const child = spawn(file, [...args, 'up', '--wait', ...timeout], { detached: true, stdio: ['ignore', out, out], env });
+    child.unref();
+    process.stderr.write(`k3s-sandbox hook: started 'k3s-sandbox up --wait' in the background (pid ${child.pid}, log ${log})\n`);
+  } finally {
+    closeSync(out);
+  }
+  return log;
+}
+
+/** After `up` gave up waiting, the background `up` waits at least as long as the default does. */
+function backgroundWaitSeconds(config: Config): number {
+  return Math.max(config.waitTimeout, DEFAULT_CONFIG.waitTimeout);
 }
 
 /** The errno name (ENOENT, EACCES, ...), also when a wrapper put it only in its message. */
@@ -172,7 +231,7 @@ function contextIgnoringBadConfig(): CommandContext {
 
 async function statusOf(ctx: CommandContext): Promise<StatusReport | undefined> {
   try {
-    return await collectStatus(ctx);
+    return await (await import('./status.js')).collectStatus(ctx);
   } catch {
     return undefined;
   }
@@ -192,15 +251,19 @@ export async function main(values: SessionContextValues): Promise<number> {
   }
   const ctx = contextIgnoringBadConfig();
   let outcome: Outcome;
-  const result = parseUpResult(readText(stringOption(values['up-result'])));
-  if (result?.ok && result.report) {
-    outcome = { kind: 'ready', report: result.report };
+  if (values['in-background'] === true) {
+    outcome = { kind: 'starting', backgroundLog: startUpInBackground(ctx.paths) };
   } else {
-    const error = result?.error ?? lastLineOf(readText(stringOption(values['up-errors']))) ?? 'k3s-sandbox up printed no result';
-    outcome = outcomeOfFailure(error.replace(/^k3s-sandbox:\s*/, ''), await statusOf(ctx));
+    const result = parseUpResult(readText(stringOption(values['up-result'])));
+    if (result?.ok && result.report) {
+      outcome = { kind: 'ready', report: result.report };
+    } else {
+      const error = result?.error ?? lastLineOf(readText(stringOption(values['up-errors']))) ?? 'k3s-sandbox up printed no result';
+      outcome = outcomeOfFailure(error.replace(/^k3s-sandbox:\s*/, ''), await statusOf(ctx));
+      if (outcome.kind === 'not-ready') outcome.backgroundLog = startUpInBackground(ctx.paths, backgroundWaitSeconds(ctx.config));
+    }
   }
-  const kubeconfig =
-    outcome.kind === 'ready' ? outcome.report.kubeconfig : outcome.kind === 'failed' ? undefined : pendingKubeconfig(ctx.paths);
+  const kubeconfig = outcome.kind === 'ready' ? outcome.report.kubeconfig : outcome.kind === 'failed' ? undefined : pendingKubeconfig();
   process.stdout.write(renderHookOutput(outcome, exportToClaudeEnv(kubeconfig), format as HookFormat) + '\n');
   return 0;
 }

@@ -50,6 +50,11 @@ export function targetUser(requested: string | undefined, env: NodeJS.ProcessEnv
   }
 }
 
+/** The kubeconfig publish writes for `user`, and so the path a ready `up` reports and the session hook exports. */
+export function kubeconfigFor(user: Pick<TargetUser, 'home'>): string {
+  return join(user.home, '.kube', 'config');
+}
+
 /** What publish wrote, for the report. */
 export interface Published {
   user: string;
@@ -118,7 +123,7 @@ export async function publish(instance: Instance, user: TargetUser, shared: Pick
   if (!isRoot() && user.uid !== caller.uid) {
     throw new UpError(`only root can publish a kubeconfig for ${user.name}; as ${caller.username}, run \`k3s-sandbox up\` without --user`);
   }
-  const target = join(user.home, '.kube', 'config');
+  const target = kubeconfigFor(user);
   const source = instance.record.adminKubeconfig;
   let entries: SandboxEntries | undefined;
   if (isReadable(source)) {

@@ -140,7 +140,7 @@ SESSION_JSON='{"session_id":"test-session","transcript_path":"/tmp/t.jsonl","cwd
   [[ "$output" == *"env true over option false: k3s-sandbox: ready in "* ]]
 }
 
-@test "SessionStart hook: after a wait timeout k3s is left running and KUBECONFIG is still exported; it works once k3s is ready" {
+@test "SessionStart hook: after a wait timeout k3s is left running and KUBECONFIG is still exported (the path up publishes); a background up publishes it once k3s is ready" {
   run install_scenario "
     $USE_DOUBLE
     export CLAUDE_ENV_FILE=\"\$W/claude.env\" CLAUDE_CODE_REMOTE=true K3S_SANDBOX_WAIT_TIMEOUT=1 K3S_DOUBLE_READY_DELAY=6s
@@ -157,8 +157,10 @@ SESSION_JSON='{"session_id":"test-session","transcript_path":"/tmp/t.jsonl","cwd
   [[ "$output" == *"exit 0"* ]]
   [[ "$output" == *"context: k3s-sandbox: a local Kubernetes cluster (k3s) is running, but \`k3s-sandbox up\` did not finish: waited 1 s for "* ]]
   [[ "$output" == *"context: k3s is left running in mode control-plane; \`k3s-sandbox up --wait\` waits for it again."* ]]
-  [[ "$output" == *"context: KUBECONFIG=/run/k3s-sandbox/k3s.yaml is exported for Bash commands, so kubectl uses it."* ]]
-  [[ "$output" == *"env file: export KUBECONFIG=/run/k3s-sandbox/k3s.yaml"* ]]
+  [[ "$output" == *"context: A background \`k3s-sandbox up --wait\` publishes the kubeconfig once k3s answers (log /var/log/k3s-sandbox/session-start.log)."* ]]
+  [[ "$output" == *"context: KUBECONFIG=/root/.kube/config is exported for Bash commands, so kubectl uses it."* ]]
+  [ "$(grep -c '^env file: export KUBECONFIG=' <<<"$output")" -eq 1 ]
+  [[ "$output" == *"env file: export KUBECONFIG=/root/.kube/config"* ]]
   [[ "$output" == *"later readyz: ok"* ]]
 }
 
@@ -185,10 +187,39 @@ SESSION_JSON='{"session_id":"test-session","transcript_path":"/tmp/t.jsonl","cwd
   [ -n "$ms" ] && [ "$ms" -lt 1000 ]
   [[ "$output" == *"context: k3s-sandbox: a local Kubernetes cluster (k3s) is starting in the background (log /var/log/k3s-sandbox/session-start.log)."* ]]
   [[ "$output" == *"context: \`k3s-sandbox up --wait\` waits until it is ready, then prints its mode and what works in that mode."* ]]
-  [[ "$output" == *"context: KUBECONFIG=/run/k3s-sandbox/k3s.yaml is exported for Bash commands"* ]]
+  [[ "$output" == *"context: KUBECONFIG=/root/.kube/config is exported for Bash commands, so kubectl uses it once the cluster is ready."* ]]
   [[ "$output" == *"later up --wait: exit 0: k3s-sandbox: "*"mode control-plane"* ]]
   [[ "$output" == *"readyz: ok"* ]]
   [[ "$output" == *"supervisors: 1"* ]]
+}
+
+# Issue 11: session-context is the one writer of the export line, on the sync and the async path alike, and it names
+# what `up` publishes. Before, the async path wrote the admin kubeconfig from shell, so a resumed session had two.
+@test "SessionStart hook resumed: sync then async, and async then sync, leave exactly one KUBECONFIG export, the path up published" {
+  run install_scenario "
+    $USE_DOUBLE
+    BINARYPATH=\"\$W/k3s-airgap\" SHA256=\"\$K3S_SANDBOX_SHA256\" \"\$REPO_ROOT/install.sh\" 2>/dev/null
+    hook() { echo '${SESSION_JSON/startup/resume}' | \"\$REPO_ROOT/hooks/session-start.sh\" 2>/dev/null; }
+    export CLAUDE_ENV_FILE=\"\$W/sync-first.env\"
+    hook >/dev/null
+    K3S_SANDBOX_HOOK_ASYNC=1 hook >/dev/null
+    sed 's/^/sync, async: /' \"\$CLAUDE_ENV_FILE\"
+    k3s-sandbox down >/dev/null 2>&1
+    export CLAUDE_ENV_FILE=\"\$W/async-first.env\"
+    K3S_SANDBOX_HOOK_ASYNC=1 hook >/dev/null
+    hook >\"\$W/sync.out\"
+    sed 's/^/async, sync: /' \"\$CLAUDE_ENV_FILE\"
+    echo \"published: \$(k3s-sandbox up --json 2>/dev/null | jq -r .kubeconfig)\"
+    . \"\$CLAUDE_ENV_FILE\"
+    echo \"readyz: \$(kubectl get --raw /readyz)\""
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"published: /root/.kube/config"* ]]
+  [ "$(grep -c '^sync, async: ' <<<"$output")" -eq 1 ]
+  [[ "$output" == *"sync, async: export KUBECONFIG=/root/.kube/config"* ]]
+  [ "$(grep -c '^async, sync: ' <<<"$output")" -eq 1 ]
+  [[ "$output" == *"async, sync: export KUBECONFIG=/root/.kube/config"* ]]
+  [[ "$output" == *"readyz: ok"* ]]
 }
 
 @test "SessionStart hook: every feature option variable in the hook's environment (SHA256, INSECUREREGISTRIES, ...) is kept from the installer" {

@@ -67,6 +67,38 @@ const CLAUDE_TABLE: { name: string; outcome: Outcome; exported: Export; lines: R
     ],
   },
   {
+    name: 'wait timed out, a background up goes on waiting: it says so and where it logs',
+    outcome: { kind: 'not-ready', error: 'waited 1 s', mode: 'control-plane', backgroundLog: '/var/log/k3s-sandbox/session-start.log' },
+    exported: EXPORTED,
+    lines: [
+      /^k3s-sandbox: a local Kubernetes cluster \(k3s\) is running, but `k3s-sandbox up` did not finish: waited 1 s$/,
+      /^k3s is left running in mode control-plane; `k3s-sandbox up --wait` waits for it again\.$/,
+      /^A background `k3s-sandbox up --wait` publishes the kubeconfig once k3s answers \(log \/var\/log\/k3s-sandbox\/session-start\.log\)\.$/,
+      /^KUBECONFIG=\/root\/\.kube\/config is exported/,
+      /^`k3s-sandbox status`/,
+    ],
+  },
+  {
+    name: 'started in the background (the async hook): how to wait, and the path up will publish',
+    outcome: { kind: 'starting', backgroundLog: '/tmp/k3s-sandbox-session-start.log' },
+    exported: EXPORTED,
+    lines: [
+      /^k3s-sandbox: a local Kubernetes cluster \(k3s\) is starting in the background \(log \/tmp\/k3s-sandbox-session-start\.log\)\.$/,
+      /^`k3s-sandbox up --wait` waits until it is ready, then prints its mode and what works in that mode\.$/,
+      /^KUBECONFIG=\/root\/\.kube\/config is exported for Bash commands, so kubectl uses it once the cluster is ready\.$/,
+    ],
+  },
+  {
+    name: 'started in the background, export failed: the variable, the errno and the prefix to use',
+    outcome: { kind: 'starting', backgroundLog: '/tmp/k3s-sandbox-session-start.log' },
+    exported: { kubeconfig: '/root/.kube/config', problem: 'CLAUDE_ENV_FILE=/nowhere/env: ENOENT' },
+    lines: [
+      /^k3s-sandbox: a local Kubernetes cluster \(k3s\) is starting in the background/,
+      /^`k3s-sandbox up --wait` waits/,
+      /^KUBECONFIG could not be exported for Bash commands \(CLAUDE_ENV_FILE=\/nowhere\/env: ENOENT\): prefix commands with `export KUBECONFIG=\/root\/\.kube\/config;`\.$/,
+    ],
+  },
+  {
     name: 'failed with nothing running: no KUBECONFIG line',
     outcome: { kind: 'failed', error: 'port 6443 is held by\n  pid 7 (nc -l 6443)' },
     exported: {},
