@@ -5,9 +5,8 @@
  * `down` see it too (findOurInstance), never `not running`.
  */
 import type { CommandContext } from '../context.js';
-import { inspect, readinessSource } from '../instance/health.js';
-import { findOurInstance, readSupervisorStatus } from '../instance/state.js';
-import { agentFor, loadIdentity, readyz, type ReadinessSource } from '../kube/readiness.js';
+import { inspect } from '../instance/health.js';
+import { readSupervisorStatus } from '../instance/state.js';
 
 export interface StatusReport {
   running: boolean;
@@ -27,38 +26,20 @@ export interface StatusReport {
   log: string;
 }
 
-/** One authenticated /readyz for k3s without its supervisor, which inspect() does not ask (its rule needs one). */
-async function orphanAnswersReady(source: ReadinessSource): Promise<boolean> {
-  try {
-    const identity = await loadIdentity(source);
-    const agent = agentFor(identity, false);
-    try {
-      return (await readyz(identity, agent)).status === 200;
-    } finally {
-      agent.destroy();
-    }
-  } catch {
-    return false;
-  }
-}
-
 export async function collectStatus(ctx: CommandContext): Promise<StatusReport> {
   const { paths } = ctx;
   const health = await inspect(paths);
   const supervisor = readSupervisorStatus(paths);
   const { record } = health;
-  const orphan = health.supervisorPid === undefined ? findOurInstance(paths) : undefined;
   let state: string;
-  let ready = health.ready;
   let k3sPid: number | null = null;
   if (health.supervisorPid !== undefined) {
     state = health.state ?? 'starting';
     k3sPid = supervisor?.childPid ?? null;
-  } else if (orphan?.childPid !== undefined) {
+  } else if (health.orphanChildPid !== undefined) {
+    // inspect() asked /readyz for the orphan too (health.ready).
     state = 'orphaned';
-    k3sPid = orphan.childPid;
-    const source = record ? readinessSource(record, paths) : undefined;
-    ready = source ? await orphanAnswersReady(source) : null;
+    k3sPid = health.orphanChildPid;
   } else {
     // After a crash loop the supervisor has exited, but its status file tells why.
     state = health.state === 'crashloop' ? 'crashloop' : 'stopped';
@@ -66,7 +47,7 @@ export async function collectStatus(ctx: CommandContext): Promise<StatusReport> 
   return {
     running: health.supervisorPid !== undefined || k3sPid !== null,
     state,
-    ready,
+    ready: health.ready,
     mode: record?.mode ?? null,
     supervisorPid: health.supervisorPid ?? null,
     k3sPid,
