@@ -2,8 +2,9 @@
  * The `up` pipeline, the whole story in order (the steps live in src/steps/, each with explicit inputs and output):
  *
  *   user    = targetUser(--user)                       bad input fails here, before anything starts
+ *   running = inspect(paths)                           a healthy instance is kept as it is: nothing on disk changes;
+ *                                                      launched with these very settings, it is kept without probing
  *   facts   = probe(config)
- *   running = inspect(paths)                           a healthy instance is kept as it is: nothing on disk changes
  *   plan    = plan(facts, config)
  *   under the instance lock:
  *     keepRunning(plan) ?? (fakes(plan); launch(plan, lock)) → instance
@@ -20,7 +21,7 @@ import { UpError } from './diagnose/upError.js';
 import { inspect, type InstanceHealth } from './instance/health.js';
 import { withInstanceLock, type InstanceLock } from './instance/lock.js';
 import { isRoot } from './instance/root.js';
-import { lastUpFile, writeStateJson, type LastUp } from './instance/state.js';
+import { lastUpFile, launchedWithSettings, writeStateJson, type LastUp } from './instance/state.js';
 import type { TargetUser } from './profile/user.js';
 import type { Instance } from './steps/launch.js';
 import type { UpResult } from './steps/report.js';
@@ -58,13 +59,31 @@ async function keepHealthy(running: InstanceHealth, plan: Plan, shared: Shared):
   return instance;
 }
 
+/**
+ * The warm `up`: a healthy instance launched with the settings this `up` has is kept as it is, without the probe or
+ * the plan (the same settings make the same plan; what else the sandbox offers now cannot change a running k3s).
+ * Undefined: take the full path (other settings, not healthy, or --wait-node).
+ */
+async function keptAsLaunched(running: InstanceHealth, shared: Shared): Promise<Started | undefined> {
+  const { record, supervisorPid } = running;
+  if (!running.healthy || !record || supervisorPid === undefined || shared.options.waitNode) return undefined;
+  if (!launchedWithSettings(record, shared.config)) return undefined;
+  const { status } = shared;
+  await status.step('plan', (handle) => {
+    status.info(`unchanged: the running instance has this plan (mode ${record.mode}, ${record.remedies.length} remedies; \`k3s-sandbox status\` lists them)`);
+    handle.detail(record.mode);
+  });
+  status.info(`k3s already running (supervisor ${supervisorPid}, mode ${record.mode})`);
+  return { instance: { supervisorPid, record, foundReady: true }, gvisor: record.gvisor ?? false, ready: { kind: 'ready', secondsSinceStart: process.uptime() }, fallbacks: [] };
+}
+
 function recordLastUp(shared: Shared, outcome: Omit<LastUp, 'finishedAt'>): void {
   writeStateJson(lastUpFile(shared.paths), { ...outcome, finishedAt: Date.now() });
 }
 
 interface Started {
   instance: Instance;
-  plan: Plan;
+  gvisor: boolean;
   ready?: Ready;
   fallbacks: FallbackRecord[];
 }
@@ -94,12 +113,12 @@ async function startUnderLock(facts: ProbeFacts, firstPlan: Plan, lock: Instance
         instance = await status.step('launch', () => launch(plan, lock, shared, { gvisor: facts.gvisor, fallbacks: [...fallbacks] }));
       }
       leftBehind = `k3s keeps starting under supervisor ${instance.supervisorPid} (mode ${instance.record.mode}): \`k3s-sandbox status\` shows it, \`k3s-sandbox up\` waits for it, \`k3s-sandbox down\` stops it`;
-      if (!options.wait) return { instance, plan, fallbacks };
+      if (!options.wait) return { instance, gvisor: facts.gvisor, fallbacks };
       const started = instance;
       const outcome = await status.step('wait', () => wait(started, plan, shared));
       if (outcome.kind === 'ready') {
         recordLastUp(shared, { ok: true, summary: `ready, mode ${instance.record.mode}`, details: [], exitCode: 0 });
-        return { instance, plan, ready: outcome, fallbacks };
+        return { instance, gvisor: facts.gvisor, ready: outcome, fallbacks };
       }
       fallbacks.push({ from: outcome.from, reason: outcome.reason });
       status.warn(`mode ${outcome.from} cannot run here: ${outcome.reason}; falling back to mode ${outcome.to}`);
@@ -112,14 +131,14 @@ async function startUnderLock(facts: ProbeFacts, firstPlan: Plan, lock: Instance
 }
 
 /** A non-root `up`: follow the root instance (cli.ts re-ran `up` through sudo when there was none). */
-async function follow(plan: Plan, shared: Shared): Promise<Started> {
+async function follow(plan: Plan, facts: ProbeFacts, shared: Shared): Promise<Started> {
   const { followRootInstance } = await import('./steps/launch.js');
   const { wait } = await import('./steps/wait.js');
   const instance = await shared.status.step('launch', () => followRootInstance(shared.paths, shared.status));
-  if (!shared.options.wait) return { instance, plan, fallbacks: [] };
+  if (!shared.options.wait) return { instance, gvisor: facts.gvisor, fallbacks: [] };
   const outcome = await shared.status.step('wait', () => wait(instance, plan, shared));
   if (outcome.kind === 'fallback') throw new UpError(`mode ${outcome.from} cannot run here: ${outcome.reason}`);
-  return { instance, plan, ready: outcome, fallbacks: [] };
+  return { instance, gvisor: facts.gvisor, ready: outcome, fallbacks: [] };
 }
 
 /** Says what an interrupted `up` leaves behind, then exits as interrupted (128 + the signal number). */
@@ -138,24 +157,37 @@ function onInterrupt(shared: Shared): () => void {
   };
 }
 
-/** probe → plan → (lock: keep or fakes → launch → wait, falling back) → publish; the result for the report step. */
+/** (kept as launched, or probe → plan → (lock: keep or fakes → launch → wait, falling back)) → publish. */
 async function bringUp(shared: Shared): Promise<UpResult> {
   const { targetUser } = await import('./steps/publish.js');
   const user = targetUser(shared.options.user);
+  const running = await inspect(shared.paths);
+  const kept = await keptAsLaunched(running, shared);
+  if (kept) return publishStarted(kept, user, shared);
   const { probe } = await import('./steps/probe.js');
   const facts = await shared.status.step('probe', () => probe(shared));
-  return bringUpFrom(facts, user, shared);
+  return bringUpFrom(facts, user, shared, running);
 }
 
-/** Everything after the probe, from given facts (a test can hand it facts of another sandbox). */
-export async function bringUpFrom(facts: ProbeFacts, user: TargetUser, shared: Shared): Promise<UpResult> {
-  const { status, options, paths } = shared;
+/** The publish step when k3s is ready; the result for the report step. */
+async function publishStarted(started: Started, user: TargetUser, shared: Shared): Promise<UpResult> {
   const { publish } = await import('./steps/publish.js');
-  const running = await inspect(paths);
+  const result: UpResult = { gvisor: started.gvisor, instance: started.instance, ready: started.ready, fallbacks: started.fallbacks };
+  if (started.ready) result.published = await shared.status.step('publish', () => publish(started.instance, user, shared));
+  return result;
+}
+
+/**
+ * Everything after the probe, from given facts (a test can hand it facts of another sandbox); `running` is what
+ * inspect found before the probe, asked again when not given.
+ */
+export async function bringUpFrom(facts: ProbeFacts, user: TargetUser, shared: Shared, before?: InstanceHealth): Promise<UpResult> {
+  const { status, options, paths } = shared;
+  const running = before ?? (await inspect(paths));
   const plan = await planStep(facts, shared, '', running);
   let started: Started;
   if (running.healthy) {
-    started = { instance: await keepHealthy(running, plan, shared), plan, fallbacks: [] };
+    started = { instance: await keepHealthy(running, plan, shared), gvisor: facts.gvisor, fallbacks: [] };
     if (options.waitNode) {
       const { wait } = await import('./steps/wait.js');
       const outcome = await status.step('wait', () => wait(started.instance, plan, shared));
@@ -164,7 +196,7 @@ export async function bringUpFrom(facts: ProbeFacts, user: TargetUser, shared: S
       started.ready = { kind: 'ready', secondsSinceStart: process.uptime() };
     }
   } else if (!isRoot()) {
-    started = await follow(plan, shared);
+    started = await follow(plan, facts, shared);
   } else {
     const { config } = shared;
     makeDirectories(paths.stateDir, 0o755); // the lock's directory lives in it
@@ -175,9 +207,7 @@ export async function bringUpFrom(facts: ProbeFacts, user: TargetUser, shared: S
       (lock) => startUnderLock(facts, plan, lock, shared),
     );
   }
-  const result: UpResult = { facts, plan: started.plan, instance: started.instance, ready: started.ready, fallbacks: started.fallbacks };
-  if (started.ready) result.published = await status.step('publish', () => publish(started.instance, user, shared));
-  return result;
+  return publishStarted(started, user, shared);
 }
 
 /** The `up` command's pipeline, from config to the report on stdout. */

@@ -10,7 +10,6 @@
  */
 import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { execa } from 'execa';
 import { isNotFound } from '../files.js';
 
 const errnoOf = (error: unknown): string | undefined => (error as NodeJS.ErrnoException).code;
@@ -72,6 +71,7 @@ async function flockDescriptor(fd: number, flags: string[]): Promise<number> {
   try {
     // The lock file is flock's stdin, so `flock 0` locks our open file description. execa hands a
     // descriptor number to child_process.spawn unchanged; its types only spell out the parent's own 0.
+    const { execa } = await import('execa'); // loaded only when the lock is taken: a warm `up` never parses it
     const result = await execa('flock', [...flags, '0'], { stdin: fd as 0, stdout: 'ignore', stderr: 'pipe', reject: false });
     if (result.exitCode !== 0 && result.exitCode !== 1) {
       throw new Error(`flock ${flags.join(' ')} failed (exit ${result.exitCode}): ${result.stderr}`);

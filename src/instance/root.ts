@@ -5,7 +5,6 @@
  * the pipeline starts, so no step ever ends the process.
  */
 import { userInfo } from 'node:os';
-import { execa } from 'execa';
 import { UpError } from '../diagnose/upError.js';
 import type { Paths } from '../paths.js';
 import { liveSupervisorPid, readInstanceRecord } from './state.js';
@@ -16,6 +15,7 @@ export function isRoot(): boolean {
 
 async function sudoWorks(): Promise<boolean> {
   try {
+    const { execa } = await import('execa'); // isRoot() is imported widely; execa only on the sudo path
     return (await execa('sudo', ['-n', 'true'], { reject: false, stdio: 'ignore', timeout: 5000 })).exitCode === 0;
   } catch {
     return false;
@@ -52,6 +52,7 @@ export async function upAsRoot(paths: Paths, upArgs: readonly string[], user: st
     );
   }
   process.stderr.write('  starting k3s needs root: running `up` again through sudo -n\n');
+  const { execa } = await import('execa');
   const result = await execa('sudo', ['-n', `--preserve-env=${PRESERVED_ENV}`, ...paths.selfCommand, 'up', ...args], { reject: false, stdio: 'inherit' });
   return result.exitCode ?? 1;
 }

@@ -8,6 +8,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Config } from '../config.js';
 import type { FallbackRecord, Mode, Remedy } from '../context.js';
 import type { Paths } from '../paths.js';
 import { replaceFile } from '../files.js';
@@ -56,6 +57,29 @@ export interface InstanceRecord {
   gvisor?: boolean;
   /** The modes tried before this one in the same `up`, with the reason each was left. */
   fallbacks: FallbackRecord[];
+  /** The settings the `up` that launched it ran with (see launchSettings); absent from records of older versions. */
+  settings?: LaunchSettings;
+}
+
+/** Every setting but the ones that only bound how long `up` waits or whether anything starts at all. */
+export type LaunchSettings = Omit<Config, 'waitTimeout' | 'autoStart'>;
+
+export function launchSettings(config: Config): LaunchSettings {
+  const { waitTimeout: _waitTimeout, autoStart: _autoStart, ...settings } = config;
+  return settings;
+}
+
+function canonicalJson(value: object): string {
+  return JSON.stringify(value, Object.keys(value).sort());
+}
+
+/**
+ * Whether the instance was launched by an `up` with these very settings: then the same plan would be made again
+ * (a warm `up` keeps it without probing); any difference, or a record without settings, takes the full path, whose
+ * plan says what differs.
+ */
+export function launchedWithSettings(record: InstanceRecord, config: Config): boolean {
+  return record.settings !== undefined && canonicalJson(record.settings) === canonicalJson(launchSettings(config));
 }
 
 /** last-up.json. */

@@ -7,7 +7,6 @@
  * Anyone publishing for themselves (root for root, a user for themselves) does the same task in-process.
  */
 import { dirname } from 'node:path';
-import { execa } from 'execa';
 import type { SandboxEntries } from '../kube/kubeconfig.js';
 import { publishClaudeEnvLine, publishProfileBlocks, removeProfileBlocks } from './blocks.js';
 import { createPrivateDir, readRegularFile, replaceRegularFile, updating } from './homeFile.js';
@@ -96,6 +95,7 @@ export async function performAsUser(user: TargetUser, task: HomeTask, options: A
   if (uid !== 0) throw new Error(`only root can write into ${user.name}'s home (${user.home})`);
   const [file, ...args] = options.command ?? selfCommand();
   const timeoutMs = options.timeoutMs ?? CHILD_TIMEOUT_MS;
+  const { execa } = await import('execa'); // only root writing into another user's home needs it
   const result = await execa(file, [...args, HOME_TASK_COMMAND], {
     uid: user.uid,
     gid: user.gid,

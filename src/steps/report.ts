@@ -2,15 +2,15 @@
  * report: one factual line on stdout for the hook context (SessionStart adds stdout to the agent's
  * context), or one JSON object with --json. The step lines and details went to stderr already.
  */
-import type { FallbackRecord, Plan, ProbeFacts } from '../context.js';
+import type { FallbackRecord } from '../context.js';
 import type { Instance } from './launch.js';
 import type { Published } from './publish.js';
 import type { Ready } from './wait.js';
 
 /** What one `up` made of the sandbox: the pipeline's result, handed to the report step. */
 export interface UpResult {
-  facts: ProbeFacts;
-  plan: Plan;
+  /** The probe found gVisor (or, for an instance kept without probing, its record says so). */
+  gvisor: boolean;
   instance: Instance;
   /** Unset with --no-wait. */
   ready?: Ready;
@@ -49,7 +49,7 @@ export function buildReport(result: UpResult, logFile: string): UpReport {
     state: ready ? 'ready' : 'starting',
     alreadyRunning: instance.foundReady,
     mode: record.mode,
-    gvisor: result.facts.gvisor,
+    gvisor: result.gvisor,
     seconds: ready ? Math.round(ready.secondsSinceStart * 10) / 10 : undefined,
     kubeconfig: published?.kubeconfig,
     user: published?.user,

@@ -59,7 +59,7 @@ $1"
 
 @test "sandboxed-node reaches ready, node Ready, through the interceptor" {
   run scenario '
-    ks up --mode sandboxed-node --wait-node
+    K3S_SANDBOX_FAKES=intercept ks up --mode sandboxed-node --wait-node
     echo "interceptor ran: $(grep -c "started .*k3s-sandbox-intercept" /var/log/k3s-sandbox/k3s.log)"
   '
   echo "$output"
@@ -75,7 +75,7 @@ $1"
     cp "$K3S_SANDBOX_BIN_DIR/k3s-sandbox-supervise" /tmp/bin/
     printf "%s\n" "#!/bin/sh" "while [ \"\$1\" != -- ]; do shift; done; shift; exec \"\$@\"" >/tmp/bin/k3s-sandbox-intercept
     chmod +x /tmp/bin/k3s-sandbox-intercept
-    rc=0; K3S_SANDBOX_BIN_DIR=/tmp/bin ks up --mode sandboxed-node || rc=$?
+    rc=0; K3S_SANDBOX_FAKES=intercept K3S_SANDBOX_BIN_DIR=/tmp/bin ks up --mode sandboxed-node || rc=$?
     echo "up rc: $rc"
     echo "left running: $(our_processes | wc -l)"
   '
@@ -280,7 +280,7 @@ $1"
 
 @test "down after sandboxed-node stops k3s and the interceptor, and runs the agent clean-up" {
   run scenario '
-    ks up --mode sandboxed-node >/dev/null 2>&1
+    K3S_SANDBOX_FAKES=intercept ks up --mode sandboxed-node >/dev/null 2>&1
     echo "before: $(our_processes | wc -l)"
     ks down
     echo "after: $(our_processes | wc -l)"
@@ -517,18 +517,21 @@ $1"
   [[ ! "$output" =~ "k3s was started" ]]
 }
 
-@test "progress: a step's detail lines come after its own line; an unchanged up prints one plan line" {
+# Issue 11 start-up cost: an up with the settings the healthy instance was launched with keeps it without probing.
+@test "progress: a step's detail lines come after its own line; an unchanged up prints one plan line and does not probe" {
   run scenario '
     ks up 2>first.err >/dev/null
     echo "after probe: $(grep -A1 "✓ probe" first.err | tail -n 1)"
     ks up 2>second.err >/dev/null
     echo "remedy lines: $(grep -c -e "--disable-agent" -e "host-local CNI stand-in" second.err || true)"
+    echo "probe lines: $(grep -c "probe" second.err || true)"
     grep -A1 "✓ plan" second.err | tail -n 1
   '
   echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" =~ "after probe:   gVisor, uid 0" ]]
   [[ "$output" =~ "remedy lines: 0" ]]
+  [[ "$output" =~ "probe lines: 0" ]]
   [[ "$output" =~ "unchanged: the running instance has this plan (mode control-plane" ]]
 }
 

@@ -28,7 +28,7 @@ test('in real gVisor: auto plans server, kubelet dies on the missing tunables, a
       'const options = { wait: true, waitNode: false, json: false };',
       'const shared = { config, paths, status, options };',
       "const result = await bringUpFrom(privilegedDockerFacts(), targetUser('root'), shared);",
-      "console.log(`final mode: ${result.plan.mode}; fallbacks: ${JSON.stringify(result.fallbacks)}; ready: ${result.ready !== undefined}`);",
+      "console.log(`final mode: ${result.instance.record.mode}; fallbacks: ${JSON.stringify(result.fallbacks)}; ready: ${result.ready !== undefined}`);",
       'console.log(`down: ${await down({ config, configSources: {} as never, paths, status })}`);',
     ].join('\n'),
   );

@@ -12,8 +12,7 @@ function result(overrides: Partial<UpResult> = {}, record: Partial<InstanceRecor
   const facts = gvisorFacts();
   const plan = planFor(facts, { ...DEFAULT_CONFIG }, resolvePaths(DEFAULT_CONFIG));
   return {
-    facts,
-    plan,
+    gvisor: facts.gvisor,
     instance: {
       supervisorPid: 42,
       foundReady: false,
