@@ -71,8 +71,8 @@ export interface ReplaceOptions {
 /**
  * Replaces `file` with `content` through a new temp file in the same directory and a rename, so readers see the old
  * file or the whole new one, with `mode` (and `owner`) set before the rename. A failed write leaves no temp file behind.
- * The one writer for files of ours; a user's home is written by src/profile/homeFile.ts instead, which runs with the
- * user's identity and refuses links and foreign files there, because that directory belongs to someone else.
+ * The one temp-file-and-rename writer: a user's home is written through it by src/profile/homeFile.ts, which runs with
+ * the user's identity and first refuses what must not be replaced there (FIFOs, devices, oversized files).
  */
 export function replaceFile(file: string, content: string, options: ReplaceOptions): void {
   const temp = tempPathBeside(file);

@@ -11,19 +11,16 @@ import {
   closeSync,
   constants,
   fstatSync,
-  fsyncSync,
   mkdirSync,
   openSync,
   readSync,
   realpathSync,
-  renameSync,
-  rmSync,
   statSync,
   writeSync,
   type Stats,
 } from 'node:fs';
 import { userInfo } from 'node:os';
-import { createTempFile, isNotFound, tempPathBeside } from '../files.js';
+import { isNotFound, replaceFile } from '../files.js';
 
 /** Far above any real shell profile or kubeconfig, far below what would hurt to hold in memory. */
 export const MAX_HOME_FILE_BYTES = 8 * 1024 * 1024;
@@ -135,21 +132,7 @@ export function replaceRegularFile(file: string, content: string, modeWhenNew: n
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
-  const temp = tempPathBeside(target);
-  const fd = createTempFile(temp, mode);
-  try {
-    try {
-      const bytes = Buffer.from(content, 'utf8');
-      for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, target);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
+  replaceFile(target, content, { mode, fsync: true });
 }
 
 /**
