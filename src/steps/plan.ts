@@ -12,7 +12,7 @@ import {
   SQLITE_DSN_OPTIONS,
   type FlagSet,
 } from '../k3s/flags.js';
-import { KUBELET_TUNABLES, ROUTE_LOCALNET, wantedSysctlValue } from '../k3s/sysctls.js';
+import { K3S_SYSCTLS, KUBELET_TUNABLES, ROUTE_LOCALNET, wantedSysctlValue } from '../k3s/sysctls.js';
 import type { Paths } from '../paths.js';
 
 /**
@@ -55,6 +55,11 @@ export type PlanPaths = Pick<Paths, 'adminKubeconfig' | 'cniBinDir' | 'iptablesB
 /** How sandboxed-node's /proc/sys fakes are served here, and why; or why the asked-for way cannot be. */
 export type FakesChoice = { procSys: ProcSysFakes; reason: string } | { blocker: Blocker };
 
+/** k3s dies without this file (kubelet, kube-proxy); the rest only cost a warning. */
+function isFatal(path: string): boolean {
+  return K3S_SYSCTLS.some((sysctl) => sysctl.path === path && sysctl.fatal);
+}
+
 /** Whether the sandbox lets us mount the fakes, and how: overlays (gVisor), or binds in a private mount namespace. */
 function mountWay(facts: ProbeFacts): { way: 'overlay' | 'bind'; reason: string } | { cannot: string } {
   const { mounts } = facts;
@@ -65,7 +70,7 @@ function mountWay(facts: ProbeFacts): { way: 'overlay' | 'bind'; reason: string 
       : "sandbox-wide: this gVisor's mount namespaces do not isolate, so every process in the sandbox sees the faked values";
     return { way: 'overlay', reason: `gVisor accepts an overlay over a /proc/sys directory (${scope}); nothing is traced` };
   }
-  const missing = facts.sysctls.filter((fact) => fact.state === 'missing').map((fact) => fact.path);
+  const missing = facts.sysctls.filter((fact) => fact.state === 'missing' && isFatal(fact.path)).map((fact) => fact.path);
   if (!facts.gvisor && mounts.namespacesIsolate && missing.length === 0) {
     return { way: 'bind', reason: "the fake files are bound over the read-only ones in k3s's own mount namespace (the rest of the machine keeps its values); nothing is traced" };
   }
@@ -294,12 +299,15 @@ function planProcSysFakes(draft: Draft, facts: ProbeFacts, config: Pick<Config, 
   if ('blocker' in choice) throw new PlanError(`${choice.blocker.problem}; remedy: ${choice.blocker.remedy}`);
   draft.plan.fakes.procSys = choice.procSys;
   draft.plan.useInterceptor = choice.procSys === 'intercept';
-  for (const fact of facts.sysctls) draft.plan.fakes.sysctls[fact.path] = wantedSysctlValue(fact.path, facts);
+  // A bind needs a file to bind over: a missing one that k3s only warns about is left missing.
+  const skipped = choice.procSys === 'bind' ? facts.sysctls.filter((fact) => fact.state === 'missing').map((fact) => fact.path) : [];
+  for (const fact of facts.sysctls) if (!skipped.includes(fact.path)) draft.plan.fakes.sysctls[fact.path] = wantedSysctlValue(fact.path, facts);
   const faked = Object.keys(draft.plan.fakes.sysctls);
   if (choice.procSys === 'bind') draft.plan.k3sWrapper = bindWrapper(draft.plan.fakes.sysctls, paths);
   if (choice.procSys === 'none') return;
   const what = faked.length > 0 ? `${faked.length} fake /proc/sys file(s) (missing or read-only: ${faked.join(', ')})` : 'no fake /proc/sys file';
-  draft.remedies.push({ remedy: `${SERVED_BY[choice.procSys]} ${what}`, reason: choice.reason });
+  const left = skipped.length > 0 ? `; left missing, as k3s only warns about them: ${skipped.join(', ')}` : '';
+  draft.remedies.push({ remedy: `${SERVED_BY[choice.procSys]} ${what}`, reason: choice.reason + left });
 }
 
 function planSandboxedNode(draft: Draft, facts: ProbeFacts, config: Pick<Config, 'fakes'>, paths: PlanPaths): void {
