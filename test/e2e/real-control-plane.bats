@@ -15,10 +15,12 @@ setup_file() {
   require_built "$FIXTURES_BIN/helm" test/fixtures/helm/build.sh
   require_built "$FIXTURES_BIN/k3s-sandbox-supervise" test/fixtures/build-all.sh
   MAIN_OUT="$BATS_FILE_TMPDIR/main.out"
-  export MAIN_OUT
+  # install.sh pins the default version's real digest; the fixture is pinned by its own (as test/bats/install-sh.bats).
+  FIXTURE_SHA256="$(sha256sum "$FIXTURES_BIN/k3s-upstream" | cut -d' ' -f1)"
+  export MAIN_OUT FIXTURE_SHA256
   local started=$SECONDS
   scenario '
-    link_clients
+    use_checkout
     add_user vscode
     echo "=== check up"
     rc=0; _REMOTE_USER=vscode ks up || rc=$?
@@ -55,7 +57,7 @@ setup_file() {
 }
 
 scenario() {
-  gvisor_script "REPO_ROOT='$REPO_ROOT' FIXTURES_BIN='$FIXTURES_BIN' DIST='$DIST'
+  gvisor_script "REPO_ROOT='$REPO_ROOT' FIXTURES_BIN='$FIXTURES_BIN' DIST='$DIST' FIXTURE_SHA256='$FIXTURE_SHA256'
 . '$REPO_ROOT/test/e2e/real-control-plane/prelude.bash'
 $1"
 }
@@ -173,4 +175,62 @@ passed() {
   [[ "$output" == *"survivor: yes"* ]]
   [[ "$output" == *"widgets CRD: customresourcedefinition.apiextensions.k8s.io/widgets.e2e.k3s-sandbox.test"* ]]
   sed 's/^/# /' "$BATS_FILE_TMPDIR/main.seconds" >&3
+}
+
+SESSION_JSON='{"session_id":"e2e","transcript_path":"/tmp/t.jsonl","cwd":"/tmp","hook_event_name":"SessionStart","source":"startup"}'
+
+@test "SessionStart hook in Claude Code on the web: installs, starts the real API server, exports KUBECONFIG for Bash commands; resume is quick" {
+  run scenario "
+    use_installer
+    export CLAUDE_CODE_REMOTE=true CLAUDE_ENV_FILE=/tmp/claude.env
+    export K3S_SANDBOX_BINARY_PATH=\"\$FIXTURE_K3S\" K3S_SANDBOX_SHA256=\"\$FIXTURE_SHA256\"
+    rc=0; echo '$SESSION_JSON' | \"\$REPO_ROOT/hooks/session-start.sh\" >/tmp/hook.out 2>/tmp/hook.err || rc=\$?
+    echo \"startup exit \$rc\"
+    jq -r .hookSpecificOutput.additionalContext /tmp/hook.out | sed 's/^/context: /' || { cat /tmp/hook.out /tmp/hook.err; exit 1; }
+    echo \"installed: \$(/usr/local/bin/k3s --version | head -n 1)\"
+    sed 's/^/env file: /' \"\$CLAUDE_ENV_FILE\"
+    # What the agent's Bash tool runs: the env file, then plain kubectl and helm.
+    bash -c '. /tmp/claude.env && kubectl get ns -o name && kubectl auth can-i create customresourcedefinitions && helm list -A'
+    started_ns=\$(date +%s%N)
+    echo '${SESSION_JSON/startup/resume}' | \"\$REPO_ROOT/hooks/session-start.sh\" >/tmp/resume.out 2>/dev/null || rc=\$?
+    echo \"resume exit \$rc in \$(((\$(date +%s%N) - started_ns) / 1000000)) ms\"
+    jq -r .hookSpecificOutput.additionalContext /tmp/resume.out | sed 's/^/resume context: /'
+    echo \"export lines: \$(grep -c '^export KUBECONFIG=' \"\$CLAUDE_ENV_FILE\")\"
+  "
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"startup exit 0"* ]]
+  [[ "$output" == *"context: k3s-sandbox: a local Kubernetes cluster (k3s) is ready (started in "*"s), mode control-plane (under gVisor)."* ]]
+  [[ "$output" == *"installed: k3s version v1.36.4+k3s1 (upstream-assembled)"* ]]
+  [[ "$output" == *"env file: export KUBECONFIG=/root/.kube/config"* ]]
+  [[ "$output" == *"namespace/kube-system"* ]]
+  [[ "$output" =~ $'\n'yes$'\n' ]]
+  [[ "$output" == *"NAME"*"NAMESPACE"*"REVISION"* ]]
+  [[ "$output" =~ "resume exit 0 in "[0-9]+" ms" ]]
+  [[ "$output" == *"resume context: k3s-sandbox: a local Kubernetes cluster (k3s) is running, mode control-plane (under gVisor)."* ]]
+  [[ "$output" == *"export lines: 1"* ]]
+  sed -n 's/^resume exit 0 in /# SessionStart on resume (gVisor): /p' <<<"$output" >&3
+}
+
+@test "devcontainer lifecycle: install.sh, the entrypoint (root) and post-start (the non-root remote user) bring up the real API server" {
+  run scenario "
+    use_installer
+    add_user vscode
+    _REMOTE_USER=vscode BINARYPATH=\"\$FIXTURE_K3S\" SHA256=\"\$FIXTURE_SHA256\" \"\$REPO_ROOT/install.sh\" 2>&1 | tail -n 2
+    /usr/local/share/k3s-sandbox/hooks/entrypoint.sh
+    rc=0; su vscode -c /usr/local/share/k3s-sandbox/hooks/post-start.sh || rc=\$?
+    echo \"post-start exit \$rc\"
+    sed 's/^/entrypoint log: /' /var/log/k3s-sandbox/entrypoint.log
+    echo \"kubectl: \$(readlink /usr/local/bin/kubectl)\"
+    su vscode -c \"bash -lc 'kubectl get ns -o name && kubectl auth can-i \\\"*\\\" \\\"*\\\" && kubectl create configmap from-vscode --from-literal=a=b'\"
+  "
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"installed k3s-sandbox for vscode"* ]]
+  [[ "$output" == *"post-start exit 0"* ]]
+  [[ "$output" =~ "entrypoint log: k3s-sandbox: ready in "[0-9.]+"s, mode control-plane (gVisor), KUBECONFIG=/home/vscode/.kube/config" ]]
+  [[ "$output" == *"kubectl: /usr/local/bin/k3s"* ]]
+  [[ "$output" == *"namespace/kube-system"* ]]
+  [[ "$output" =~ $'\n'yes$'\n' ]]
+  [[ "$output" == *"configmap/from-vscode created"* ]]
 }

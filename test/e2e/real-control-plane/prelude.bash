@@ -5,12 +5,21 @@ set -eu
 # One open file for both streams: runsc gives the sandbox's stdout and stderr their own offsets in the output file.
 exec 2>&1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export K3S_SANDBOX_K3S="$FIXTURES_BIN/k3s-upstream" K3S_SANDBOX_BIN_DIR="$FIXTURES_BIN"
+FIXTURE_K3S="$FIXTURES_BIN/k3s-upstream"
 BUNDLE="$DIST/k3s-sandbox.mjs"
 CHECKS="$REPO_ROOT/test/e2e/real-control-plane/checks.sh"
 
-link_clients() {
-  ln -sfn "$FIXTURES_BIN/k3s-upstream" /usr/local/bin/kubectl
+# The bootstrapper from the checkout runs the fixture as k3s, with the helpers from build/fixtures.
+use_checkout() {
+  export K3S_SANDBOX_K3S="$FIXTURE_K3S" K3S_SANDBOX_BIN_DIR="$FIXTURES_BIN"
+  ln -sfn "$FIXTURE_K3S" /usr/local/bin/kubectl
+  ln -sfn "$FIXTURES_BIN/helm" /usr/local/bin/helm
+}
+
+# For install.sh: the fixture is the air-gapped binary, and this machine's own kubectl is hidden, so the kubectl a
+# user finds is the link install.sh makes to k3s.
+use_installer() {
+  mv /usr/bin/kubectl /usr/bin/kubectl.hidden
   ln -sfn "$FIXTURES_BIN/helm" /usr/local/bin/helm
 }
 
@@ -22,7 +31,7 @@ our_processes() {
   for f in /proc/[0-9]*/cmdline; do
     argv0="$(tr '\0' '\n' <"$f" 2>/dev/null | head -n 1)" || continue
     case "$argv0" in
-      *k3s-sandbox-supervise | *k3s-sandbox-intercept | "$K3S_SANDBOX_K3S" | /usr/local/bin/k3s) echo "${f#/proc/} $argv0" ;;
+      *k3s-sandbox-supervise | *k3s-sandbox-intercept | "$FIXTURE_K3S" | /usr/local/bin/k3s) echo "${f#/proc/} $argv0" ;;
     esac
   done
 }
