@@ -3,7 +3,7 @@
  * kubelet pkg/kubelet/cm/container_manager_linux.go setupKernelTunables (fatal when a value cannot be set),
  * kube-proxy pkg/proxy/iptables/proxier.go (route_localnet, fatal), k3s pkg/agent/syssetup/setup.go (warnings only),
  * and container runtimes: runc and containerd read kernel/cap_last_cap (moby/sys/capability LastCap) to learn which
- * capabilities exist; gVisor lacks that file (crun only gets past it with a fake, /work/shared/facts/gvisor-measured.md).
+ * capabilities exist; the gVisor measured here (Debian 12's runsc) lacks that file, and crun only gets past it with a fake.
  */
 
 export interface K3sSysctl {
