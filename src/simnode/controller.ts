@@ -124,6 +124,8 @@ export class SimulatedNode {
   private readonly timers: NodeJS.Timeout[] = [];
   private client!: ClientNode;
   private informer?: ListWatch<V1Pod>;
+  /** The informer's latest (re)start: its list may still be in flight when stop() is called. */
+  private informerStarted: Promise<void> = Promise.resolve();
   private agent?: Agent;
   private core!: CoreV1Api;
   private coordination!: CoordinationV1Api;
@@ -265,8 +267,9 @@ export class SimulatedNode {
   private async reportStatus(): Promise<void> {
     try {
       await this.core.patchNodeStatus(
+        // A JSON merge patch replaces the lists this node owns (conditions, addresses) instead of merging into them.
         { name: this.facts.name, body: { status: nodeStatus(this.facts, new Date(), this.readySince) } },
-        this.callOptions(STRATEGIC_MERGE_PATCH),
+        this.callOptions(MERGE_PATCH),
       );
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
@@ -336,12 +339,16 @@ export class SimulatedNode {
       this.watchBackoffMs = Math.min(delayMs * 2, MAX_BACKOFF_MS);
       this.log(`pod watch failed: ${describe(error)}; restarting in ${delayMs} ms`);
       const timer = setTimeout(() => {
-        if (!this.stopped) void informer.start().catch((startError: unknown) => this.log(`pod watch restart failed: ${describe(startError)}`));
+        if (!this.stopped) this.startInformer(informer);
       }, delayMs);
       this.timers.push(timer);
     });
-    void informer.start().catch((error: unknown) => this.log(`pod watch failed to start: ${describe(error)}`));
+    this.startInformer(informer);
     this.log(`watching pods bound to ${this.options.nodeName}`);
+  }
+
+  private startInformer(informer: ListWatch<V1Pod>): void {
+    this.informerStarted = informer.start().catch((error: unknown) => this.log(`pod watch failed to start: ${describe(error)}`));
   }
 
   private async handlePod(key: string): Promise<void> {
@@ -413,6 +420,10 @@ export class SimulatedNode {
   private async shutdown(): Promise<void> {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
+    // ListWatch checks for stop() before it lists but not after: a start still listing would open its watch
+    // afterwards, so stop again once it has.
+    await this.informer?.stop();
+    await this.informerStarted;
     await this.informer?.stop();
     await Promise.race([this.queue.drain(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref())]);
     this.agent?.destroy();

@@ -43,5 +43,7 @@ export async function runSimulateNode(args: SimulateNodeArgs): Promise<number> {
     process.once('SIGINT', () => resolve());
   });
   await new SimulatedNode({ ...settings, stopSignal }).run();
+  // Everything is closed by now; should a library still hold a socket open, do not let it keep a stopped node alive.
+  setTimeout(() => process.exit(0), 2000).unref();
   return 0;
 }

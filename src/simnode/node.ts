@@ -114,10 +114,9 @@ export function nodeStatus(facts: NodeFacts, now: Date, since: Date): Record<str
     capacity: resources(facts),
     allocatable: resources(facts),
     conditions: nodeConditions(now, since),
-    addresses: [
-      { type: 'InternalIP', address: facts.hostIP },
-      { type: 'Hostname', address: facts.name },
-    ],
+    // No Hostname address: the API server prefers it when dialling the kubelet, and a name nothing resolves makes
+    // logs and exec wait on DNS before failing; with the InternalIP alone they fail at once.
+    addresses: [{ type: 'InternalIP', address: facts.hostIP }],
     daemonEndpoints: { kubeletEndpoint: { Port: facts.kubeletPort } },
     nodeInfo: {
       machineID: '',

@@ -11,7 +11,11 @@ start_netns() {
     ip route add default via 192.168.231.1 dev host0 && exec sleep 1000000' 3>&- &
   NETNS_PID=$!
   for _ in $(seq 100); do
-    in_netns ip route show default 2>/dev/null | grep -q default && return 0
+    # Until unshare has made the namespace, nsenter would enter this shell's own one: compare them first.
+    if [ "$(readlink "/proc/$NETNS_PID/ns/net")" != "$(readlink /proc/self/ns/net)" ] &&
+      in_netns ip route show default 2>/dev/null | grep -q default; then
+      return 0
+    fi
     sleep 0.05
   done
   echo "the network namespace did not come up" >&2

@@ -82,10 +82,7 @@ test('nodeManifest: labelled and annotated as simulated, Ready, no taint, host f
   assert.equal(ready?.status, 'True');
   assert.equal(ready?.lastHeartbeatTime, '2025-01-02T03:04:05Z');
   assert.ok(node.status.conditions.filter((c) => c.type !== 'Ready').every((c) => c.status === 'False'));
-  assert.deepEqual(node.status.addresses, [
-    { type: 'InternalIP', address: '127.0.0.1' },
-    { type: 'Hostname', address: 'sim' },
-  ]);
+  assert.deepEqual(node.status.addresses, [{ type: 'InternalIP', address: '127.0.0.1' }]);
   assert.deepEqual(node.status.daemonEndpoints, { kubeletEndpoint: { Port: 10250 } });
   assert.equal(node.status.nodeInfo.kubeletVersion, 'v1.36.3');
   assert.equal(node.status.nodeInfo.operatingSystem, 'linux');
