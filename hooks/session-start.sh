@@ -46,6 +46,15 @@ report() {
 
 last_line_of() { grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 1 | sed 's/^[[:space:]]*//'; }
 
+# Why an install failed, in one line: when every source failed, each source and its cause (the first may be the real
+# one), else the last line.
+install_failure_of() {
+  local causes
+  causes="$(sed -n '/could not install/,$p' "$1" 2>/dev/null | sed 's/^[[:space:]]*//' | tr '\n' ' ')"
+  [ -n "$causes" ] || causes="$(last_line_of "$1")"
+  printf '%s\n' "${causes% }" | sed -E 's/^(k3s-sandbox|install-k3s): //'
+}
+
 # The hook JSON names why the session started (startup, resume, clear, compact); only used for the log line.
 # Builtins only here: every process costs tens of ms in gVisor, and the async path must be quick (one Node run).
 read_session_source() {
@@ -102,7 +111,7 @@ install_when_missing() {
   unset_feature_options
   if ! as_root env "${UNSET_OPTIONS[@]}" sh "$INSTALLER" 2>"$SCRATCH/install.err" >&2; then
     cat "$SCRATCH/install.err" >&2
-    report "k3s-sandbox: install failed, no cluster in this session: $(last_line_of "$SCRATCH/install.err")"
+    report "k3s-sandbox: install failed, no cluster in this session: $(install_failure_of "$SCRATCH/install.err")"
   fi
   cat "$SCRATCH/install.err" >&2
 }

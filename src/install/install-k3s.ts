@@ -1,8 +1,8 @@
-import { chmod, copyFile, lstat, mkdir, mkdtemp, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { access, chmod, copyFile, lstat, mkdir, mkdtemp, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { replaceFile } from '../files.js';
-import { DEFAULT_CONFIG, type Config } from '../config.js';
+import { ConfigError, DEFAULT_CONFIG, type Config } from '../config.js';
 import { checkDigest, sha256OfFile } from './digest.js';
 import { downloadRelease, resolveChannel, type BinaryPin } from './github.js';
 import { HttpClient, describeError } from './http.js';
@@ -178,6 +178,22 @@ interface Candidate {
 }
 
 /**
+ * A binaryPath that does not exist is a mistyped setting: it fails at once, before any download (which would only
+ * hide it behind the last source's failure).
+ */
+async function requireBinaryPath(binaryPath: string): Promise<void> {
+  if (!binaryPath) return;
+  try {
+    await access(binaryPath);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return; // the attempt says what else is wrong with it
+    throw new ConfigError(
+      `binaryPath ${binaryPath}: no such file; give the path of a k3s binary (option binaryPath, K3S_SANDBOX_BINARY_PATH), or leave it empty to download k3s`,
+    );
+  }
+}
+
+/**
  * Installs `<binDir>/k3s` from the first source that works: binaryPath, the GitHub release, then each OCI registry.
  * A binary is checked against the pinned digest where one exists (the user's sha256 or imageDigest option, else the
  * feature's table), and otherwise against its own source's checksum, which the log says. Nothing downloaded is run
@@ -186,6 +202,7 @@ interface Candidate {
  * `timeoutSeconds` bounds the whole install by the clock; on timeout or interrupt the work dir is removed.
  */
 export async function installK3s(config: Config, target: InstallTarget, log: Log): Promise<void> {
+  await requireBinaryPath(config.binaryPath);
   const limit = new AbortController();
   const timer = setTimeout(
     () => limit.abort(new InstallAbortedError(`the install did not finish within --timeout ${target.timeoutSeconds} s (a limit on the whole install, downloads included)`)),

@@ -45,10 +45,15 @@ SESSION_JSON='{"session_id":"test-session","transcript_path":"/tmp/t.jsonl","cwd
     rc=0; echo '$SESSION_JSON' | \"\$REPO_ROOT/hooks/session-start.sh\" >\"\$W/stdout\" 2>\"\$W/stderr\" || rc=\$?
     echo \"exit \$rc, stdout lines \$(wc -l <\"\$W/stdout\"): \$(cat \"\$W/stdout\")\"
     echo \"env file bytes: \$(wc -c <\"\$CLAUDE_ENV_FILE\")\"
-    [ -e /usr/local/bin/k3s ] && echo INSTALLED || true"
+    [ -e /usr/local/bin/k3s ] && echo INSTALLED || true
+    start=\$(date +%s)
+    echo '$SESSION_JSON' | K3S_SANDBOX_BINARY_PATH=/nonexistent/k3s \"\$REPO_ROOT/hooks/session-start.sh\" 2>/dev/null | sed 's/^/mistyped binaryPath: /'
+    echo \"mistyped binaryPath took \$(( \$(date +%s) - start )) s\""
   echo "$output"
   [ "$status" -eq 0 ]
-  [[ "$output" == *"exit 0, stdout lines 1: k3s-sandbox: install failed, no cluster in this session: "*"GitHub release https://127.0.0.1:9/releases/v"*"+k3s1: ECONNREFUSED"* ]]
+  [[ "$output" == *"exit 0, stdout lines 1: k3s-sandbox: install failed, no cluster in this session: could not install k3s v"*" from any source: - GitHub release https://127.0.0.1:9/releases/v"*"+k3s1: ECONNREFUSED"* ]]
+  [[ "$output" == *"mistyped binaryPath: k3s-sandbox: install failed, no cluster in this session: binaryPath /nonexistent/k3s: no such file; "* ]]
+  [[ "$output" =~ "mistyped binaryPath took "[0-5]" s" ]]
   [[ "$output" == *"env file bytes: 0"* ]]
   [[ "$output" != *INSTALLED* ]]
 }

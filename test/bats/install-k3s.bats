@@ -120,11 +120,29 @@ setup_file() {
   [[ "$output" == *"no binary"* ]]
 }
 
+# Issue 12: a mistyped binaryPath used to fall through to every download (22 s) and hide behind the last source's error.
+@test "a binaryPath that does not exist fails at once (exit 2), naming it, and downloads nothing" {
+  run install_scenario '
+    RELEASE_PORT=9 REGISTRY_PORT=9 write_install_config "\"binaryPath\": \"/opt/missing/k3s\""
+    start=$(date +%s)
+    rc=0; install_k3s >"$W/out" 2>&1 || rc=$?
+    echo "exit: $rc after $(( $(date +%s) - start )) s"
+    cat "$W/out"
+    [ -e /usr/local/bin/k3s ] && echo "INSTALLED" || echo "no binary"'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ "exit: 2 after "[0-2]" s" ]]
+  [[ "$output" == *"k3s-sandbox: binaryPath /opt/missing/k3s: no such file; give the path of a k3s binary (option binaryPath, K3S_SANDBOX_BINARY_PATH), or leave it empty to download k3s"* ]]
+  [[ "$output" != *"trying "* ]]
+  [[ "$output" == *"no binary"* ]]
+}
+
 @test "every source failing: the error lists each source and why" {
   run install_scenario '
     make_tls
     start_https_fixture --forbid-releases
-    REGISTRIES_SETTING="127.0.0.1:$REGISTRY_PORT,127.0.0.1:$RELEASE_PORT" write_install_config "\"binaryPath\": \"/opt/missing/k3s\""
+    printf "not k3s\n" >"$W/not-k3s"
+    REGISTRIES_SETTING="127.0.0.1:$REGISTRY_PORT,127.0.0.1:$RELEASE_PORT" write_install_config "\"binaryPath\": \"$W/not-k3s\""
     rc=0; install_k3s 2>"$W/err" || rc=$?
     echo "exit: $rc"
     sed -n "/could not install/,\$p" "$W/err"'
@@ -132,7 +150,7 @@ setup_file() {
   [ "$status" -eq 0 ]
   [[ "$output" == *"exit: 1"* ]]
   [[ "$output" == *"could not install k3s v1.33.5+k3s1 for linux/amd64 from any source:"* ]]
-  [[ "$output" == *"  - binaryPath /opt/missing/k3s: no such file"* ]]
+  [[ "$output" == *"  - binaryPath /"*"/not-k3s: "* ]]
   [[ "$output" == *"  - GitHub release https://127.0.0.1:8443/k3s-io/k3s/releases/download/v1.33.5+k3s1: HTTP 403"* ]]
   [[ "$output" == *"  - registry 127.0.0.1:5443 (rancher/k3s:v1.33.5-k3s1, linux/amd64): ECONNREFUSED"* ]]
   [[ "$output" == *"  - registry 127.0.0.1:8443 (rancher/k3s:v1.33.5-k3s1, linux/amd64): HTTP 404"* ]]

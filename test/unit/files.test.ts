@@ -64,3 +64,17 @@ test('in real gVisor: makeDirectories names a read-only filesystem instead of EN
   assert.equal(run.status, 0, run.output);
   assert.match(run.output, /error: cannot create \/var\/lib\/k3s-sandbox\/cni\/bin: \/var\/lib\/k3s-sandbox is on a read-only filesystem/);
 });
+
+// Issue 12: a read-only state dir's parent was reported as `ENOENT … mkdir` (Node's recursive mkdir names the path
+// asked for, not the cause). makeDirectories names the read-only filesystem.
+test('in real gVisor: makeDirectories under a read-only filesystem names it, not ENOENT', (t) => {
+  const script = [
+    'set -u',
+    'exec 2>&1',
+    'mkdir -p /var/lib/ro && mount -t tmpfs -o ro tmpfs /var/lib/ro',
+    `node --import tsx -e "import('./src/files.ts').then(({ makeDirectories }) => makeDirectories('/var/lib/ro/k3s-sandbox/state', 0o755)).catch((error) => console.log('error: ' + error.code + ': ' + error.message))"`,
+  ].join('\n');
+  const run = runInGvisor(t, ['bash', '-c', script]);
+  if (!run) return;
+  assert.match(run.output, /error: EROFS: cannot create \/var\/lib\/ro\/k3s-sandbox\/state: \/var\/lib\/ro is on a read-only filesystem\n/);
+});
