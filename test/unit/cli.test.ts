@@ -98,6 +98,23 @@ test('doctor prints the facts and each mode, exits 0 when a mode can run', (t) =
   assert.match(run.stdout, /\nup would run: mode \S+ \(auto\)/);
 });
 
+test('doctor --mode M plans for that mode (what `up --mode M` would run); a bad mode exits 2 naming it', (t) => {
+  const { root, env } = sandboxDirs(t);
+  const bin = join(root, 'bin');
+  mkdirSync(bin);
+  for (const name of ['k3s', 'k3s-sandbox-supervise', 'k3s-sandbox-intercept']) writeFileSync(join(bin, name), '#!/bin/sh\n', { mode: 0o755 });
+  const programs = { ...env, K3S_SANDBOX_K3S: join(bin, 'k3s'), K3S_SANDBOX_BIN_DIR: bin };
+  const asked = cli(['doctor', '--mode', 'control-plane'], programs);
+  assert.equal(asked.code, 0, asked.stdout + asked.stderr);
+  assert.match(asked.stdout, /\nup would run: mode control-plane; /);
+  const server = cli(['doctor', '--mode', 'server'], programs);
+  assert.match(server.stdout, /\nup would (run: mode server; |fail: )/);
+  assert.doesNotMatch(server.stdout, /up would run: mode (control-plane|sandboxed-node)/);
+  const bad = cli(['doctor', '--mode', 'bogus'], programs);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /invalid value for mode: "bogus" \(from flag --mode\)/);
+});
+
 test('doctor exits 1 when no mode can run (no k3s binary), with a remedy', (t) => {
   const { root, env } = sandboxDirs(t);
   const run = cli(['doctor'], { ...env, K3S_SANDBOX_K3S: join(root, 'missing-k3s'), K3S_SANDBOX_BIN_DIR: join(root, 'nobin') });
