@@ -4,7 +4,8 @@
 # resident memory. With KWOK=/path/to/kwok it runs kwok (kubernetes-sigs/kwok, default fast stages) against the same
 # server afterwards, as the anchor. kwok is not part of this repository; build it outside it with
 #   GOBIN=/tmp/kwok-bin go install sigs.k8s.io/kwok/cmd/kwok@v0.7.0
-# Usage: bench/simnode/run.sh [N...]     (env KWOK=/tmp/kwok-bin/kwok to add the kwok rows)
+# Usage: bench/simnode/run.sh [N...]     (env KWOK=/tmp/kwok-bin/kwok to add the kwok rows; RUNNERS="kwok" for kwok
+# alone; SIMNODE_NODE_FLAGS="--max-semi-space-size=1" to try V8 flags on the controller)
 set -eu
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/../../test/lib/common.bash"
@@ -48,18 +49,21 @@ main() {
   require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
   require_built "$FIXTURES_BIN/k3s-upstream" 'bash test/fixtures/k3s-upstream/build.sh'
   CLUSTER_DIR="$(mktemp -d /tmp/simnode-bench.XXXXXX)"
-  trap 'stop_cluster; rm -rf "$CLUSTER_DIR"' EXIT
+  KWOK_PID=
+  trap 'stop_pid "$KWOK_PID"; stop_cluster; rm -rf "$CLUSTER_DIR"' EXIT
   start_cluster "$CLUSTER_DIR"
   echo "API server ready in ${CLUSTER_START_SECONDS} s; $(nproc) CPUs; $(uname -r)"
 
-  start_simnode --max-pods "$MAX_PODS"
-  wait_node_ready k3s-sandbox-simulated
-  printf 'simnode\tRSS idle %s MiB\n' "$(rss_mib "$SIMNODE_PID" VmRSS)"
-  bench_runner simnode "$SIMNODE_PID"
-  stop_pid "$SIMNODE_PID"
-  kubectl delete node k3s-sandbox-simulated >/dev/null
+  if [[ " ${RUNNERS:-simnode kwok} " == *" simnode "* ]]; then
+    start_simnode --max-pods "$MAX_PODS"
+    wait_node_ready k3s-sandbox-simulated
+    printf 'simnode\tRSS idle %s MiB\n' "$(rss_mib "$SIMNODE_PID" VmRSS)"
+    bench_runner simnode "$SIMNODE_PID"
+    stop_pid "$SIMNODE_PID"
+    kubectl delete node k3s-sandbox-simulated >/dev/null
+  fi
 
-  if [ -n "${KWOK:-}" ]; then
+  if [ -n "${KWOK:-}" ] && [[ " ${RUNNERS:-simnode kwok} " == *" kwok "* ]]; then
     kubectl apply -f - >/dev/null <<YAML
 apiVersion: v1
 kind: Node
@@ -73,12 +77,13 @@ status:
 YAML
     nsenter -t "$NETNS_PID" -n "$KWOK" --kubeconfig="$CLUSTER_DIR/kubeconfig" --manage-all-nodes=false \
       --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake --cidr=10.44.0.1/16 --node-ip=127.0.0.1 \
+      --node-lease-duration-seconds=40 \
       >"$CLUSTER_DIR/kwok.log" 2>&1 3>&- &
-    local kwok_pid=$!
+    KWOK_PID=$!
     wait_node_ready "$KWOK_NODE"
-    printf 'kwok\tRSS idle %s MiB\n' "$(rss_mib "$kwok_pid" VmRSS)"
-    bench_runner kwok "$kwok_pid"
-    stop_pid "$kwok_pid"
+    printf 'kwok\tRSS idle %s MiB\n' "$(rss_mib "$KWOK_PID" VmRSS)"
+    bench_runner kwok "$KWOK_PID"
+    stop_pid "$KWOK_PID"
   fi
 }
 

@@ -11,7 +11,7 @@ import { arch, cpus, hostname, release, totalmem } from 'node:os';
 import { kubeTime } from './podStatus.js';
 
 export const DEFAULT_NODE_NAME = 'k3s-sandbox-simulated';
-export const SIMULATED_LABEL = 'k3s-sandbox.io/simulated';
+const SIMULATED_LABEL = 'k3s-sandbox.io/simulated';
 export const SIMULATED_ANNOTATION = 'k3s-sandbox.io/simulated';
 export const SIMULATED_NOTE =
   'Simulated by k3s-sandbox: no container runs on this node. Pods bound to it report Running and Ready at once (no probes run), ' +

@@ -66,7 +66,8 @@ start_cluster() {
 # start_simnode [ARGS...]: the controller from the bundle, in the namespace, logging to CLUSTER_DIR/simnode.log;
 # its pid goes to SIMNODE_PID and CLUSTER_DIR/simnode.pid (bats runs each test in its own subshell).
 start_simnode() {
-  nsenter -t "$NETNS_PID" -n node "$DIST/k3s-sandbox.mjs" simulate-node --kubeconfig "$CLUSTER_DIR/kubeconfig" "$@" \
+  # shellcheck disable=SC2086 # SIMNODE_NODE_FLAGS: node's own flags, word-split on purpose (bench only).
+  nsenter -t "$NETNS_PID" -n node ${SIMNODE_NODE_FLAGS:-} "$DIST/k3s-sandbox.mjs" simulate-node --kubeconfig "$CLUSTER_DIR/kubeconfig" "$@" \
     >>"$CLUSTER_DIR/simnode.log" 2>&1 3>&- &
   SIMNODE_PID=$!
   echo "$SIMNODE_PID" >"$CLUSTER_DIR/simnode.pid"
