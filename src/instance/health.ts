@@ -17,6 +17,7 @@ import {
   readSupervisorStatus,
   type InstanceRecord,
   type SupervisorState,
+  type SupervisorStatus,
 } from './state.js';
 
 export interface InstanceHealth {
@@ -53,6 +54,14 @@ export function missingPublishedKubeconfig(user: string, target: string): UpErro
   );
 }
 
+/**
+ * The supervisor's half of the rule: its status.json says its k3s runs. inspect() asks it once; wait's poll asks it
+ * every round, with a kept-alive /readyz, so that polling costs no handshake per round.
+ */
+export function reportsRunning(status: Pick<SupervisorStatus, 'state' | 'childPid'> | undefined): boolean {
+  return status?.state === 'running' && status.childPid !== null;
+}
+
 /** One authenticated /readyz; false when the credentials cannot be loaded or another server answers. */
 async function answersReady(source: ReadinessSource): Promise<boolean> {
   let identity;
@@ -75,7 +84,8 @@ export async function inspect(paths: Paths): Promise<InstanceHealth> {
   const supervisorPid = ours?.supervisorAlive ? ours.sessionId : undefined;
   const orphanChildPid = ours && !ours.supervisorAlive ? ours.childPid : undefined;
   const record = readInstanceRecord(paths);
-  const state = readSupervisorStatus(paths)?.state;
+  const status = readSupervisorStatus(paths);
+  const state = status?.state;
   const askReady = async (): Promise<boolean | null> => {
     const source = record ? readinessSource(record, paths) : undefined;
     return source ? answersReady(source) : null;
@@ -83,7 +93,7 @@ export async function inspect(paths: Paths): Promise<InstanceHealth> {
   if (supervisorPid === undefined) {
     return { supervisorPid, record, state, ready: orphanChildPid !== undefined ? await askReady() : null, healthy: false, orphanChildPid };
   }
-  if (state !== 'running') return { supervisorPid, record, state, ready: false, healthy: false };
+  if (!reportsRunning(status)) return { supervisorPid, record, state, ready: false, healthy: false };
   const ready = await askReady();
   return { supervisorPid, record, state, ready, healthy: ready === true };
 }

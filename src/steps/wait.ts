@@ -24,7 +24,7 @@ import type { Mode, Plan, Shared } from '../context.js';
 import { describePortHolders } from '../diagnose/portHolder.js';
 import { describeSignature, UpError } from '../diagnose/upError.js';
 import { fileStamp } from '../files.js';
-import { missingPublishedKubeconfig, readinessSource } from '../instance/health.js';
+import { missingPublishedKubeconfig, readinessSource, reportsRunning } from '../instance/health.js';
 import { fileSize, LogTail } from '../instance/logTail.js';
 import { isAlive } from '../instance/processes.js';
 import { isRoot } from '../instance/root.js';
@@ -180,7 +180,7 @@ class Waiter {
     if (!isAlive(supervisorPid)) {
       throw new UpError(`the supervisor (pid ${supervisorPid}) exited; last log lines:\n${this.recentLines.join('\n')}`);
     }
-    return status?.state === 'running' && status.childPid !== null;
+    return reportsRunning(status);
   }
 
   /** Where the credentials come from; a non-root caller with no readable kubeconfig cannot wait at all. */

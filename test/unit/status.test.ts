@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { collectStatus } from '../../src/commands/status.js';
 import { DEFAULT_CONFIG } from '../../src/config.js';
 import type { CommandContext } from '../../src/context.js';
-import { inspect } from '../../src/instance/health.js';
+import { inspect, reportsRunning } from '../../src/instance/health.js';
 import { resolvePaths } from '../../src/paths.js';
 import { createSilentReporter } from '../../src/ui/status.js';
 import { tempDir } from './helpers/tempDir.js';
@@ -55,4 +55,16 @@ test('status: a status file naming a live process that is not ours (this test ru
   const report = await collectStatus(ctx);
   assert.equal(report.running, false);
   assert.equal(report.supervisorPid, null);
+});
+
+test('the supervisor half of the health rule (inspect and wait alike): status running with a child, nothing else', () => {
+  const table: [Parameters<typeof reportsRunning>[0], boolean][] = [
+    [{ state: 'running', childPid: 42 }, true],
+    [{ state: 'running', childPid: null }, false],
+    [{ state: 'starting', childPid: 42 }, false],
+    [{ state: 'backoff', childPid: null }, false],
+    [{ state: 'crashloop', childPid: null }, false],
+    [undefined, false],
+  ];
+  for (const [status, expected] of table) assert.equal(reportsRunning(status), expected, JSON.stringify(status));
 });
