@@ -33,6 +33,10 @@ export interface Config {
   insecureRegistries: string[];
   /** sandboxed-node's fake /proc/sys files: auto (mounts where the sandbox allows them, else the interceptor), mount, intercept. */
   fakes: FakesSetting;
+  /** control-plane only: a resident controller registers a node and reports pods Running (src/simnode/); no container runs. */
+  simulateNode: boolean;
+  /** The simulated node's name. */
+  simulateNodeName: string;
 }
 
 export type ConfigKey = keyof Config;
@@ -53,6 +57,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   'imageDigest',
   'insecureRegistries',
   'fakes',
+  'simulateNode',
+  'simulateNodeName',
 ];
 
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
@@ -71,6 +77,8 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   imageDigest: '',
   insecureRegistries: [],
   fakes: 'auto',
+  simulateNode: false,
+  simulateNodeName: 'k3s-sandbox-simulated',
 });
 
 export const DEFAULT_CONFIG_FILE = '/usr/local/etc/k3s-sandbox/config.json';
@@ -103,6 +111,8 @@ const HOST_RE = new RegExp(`^${HOST_LABEL}(?:\\.${HOST_LABEL})*(?::(\\d{1,5}))?$
 const URL_RE = new RegExp(`^https?://${HOST_LABEL}(?:\\.${HOST_LABEL})*(?::(\\d{1,5}))?(?:/[A-Za-z0-9._~%+-]+)*/?$`);
 
 const SHA256_HEX_RE = /^[0-9a-f]{64}$/;
+// A DNS subdomain (as src/simnode/node.ts checks it), at most 63 characters: the node's kubernetes.io/hostname label value.
+const NODE_NAME_RE = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const IMAGE_DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
 
 /**
@@ -127,6 +137,8 @@ const ALLOWED: Record<ConfigKey, string> = {
   imageDigest: 'empty, or the rancher/k3s image index digest for this version: sha256: and 64 lowercase hex digits',
   insecureRegistries: 'a comma-separated list of host or host:port allowed over plain http (letters, digits, dots, dashes; port 1-65535)',
   fakes: FAKES_CHOICES.join(', '),
+  simulateNode: 'true or false (true only in mode control-plane)',
+  simulateNodeName: 'a node name: dot-separated parts of lowercase letters, digits and -, each starting and ending with a letter or digit, at most 63 characters',
 };
 
 function showValue(raw: unknown): string {
@@ -195,11 +207,17 @@ export function validateOption(key: ConfigKey, raw: unknown, source: string): Co
       if ((FAKES_CHOICES as readonly string[]).includes(text)) return text as FakesSetting;
       throw invalid(key, raw, source);
     }
-    case 'autoStart': {
+    case 'autoStart':
+    case 'simulateNode': {
       if (typeof raw === 'boolean') return raw;
       const text = asText(key, raw, source).toLowerCase();
       if (text === 'true' || text === '1' || text === 'yes') return true;
       if (text === 'false' || text === '0' || text === 'no') return false;
+      throw invalid(key, raw, source);
+    }
+    case 'simulateNodeName': {
+      const text = asText(key, raw, source);
+      if (NODE_NAME_RE.test(text)) return text;
       throw invalid(key, raw, source);
     }
     case 'waitTimeout':
@@ -347,4 +365,19 @@ export function loadConfig(input: LoadConfigInput = {}): LoadedConfig {
     if (given !== undefined) set(key, given.value, `flag ${given.flag}`);
   }
   return { config, sources, configFile, problems };
+}
+
+/** The modes the simulated node may run in: it stands in for the kubelet, which only control-plane lacks. */
+export const SIMULATE_NODE_MODES: readonly ModeSetting[] = ['control-plane'];
+
+/**
+ * simulateNode is on while the planned mode (the one asked for, or the one auto chose) has a kubelet of its own: a
+ * ConfigError naming the option, the mode and what is allowed. Undefined when the pair is fine.
+ */
+export function simulateNodeConflict(config: Pick<Config, 'simulateNode' | 'mode'>, plannedMode: string): ConfigError | undefined {
+  if (!config.simulateNode || (SIMULATE_NODE_MODES as readonly string[]).includes(plannedMode)) return undefined;
+  const chosen = config.mode === 'auto' ? `mode auto chose ${plannedMode} here` : `mode is ${plannedMode}`;
+  return new ConfigError(
+    `simulateNode=true needs mode control-plane, but ${chosen}, which runs a real kubelet; allowed: simulateNode=false, or mode=control-plane (K3S_SANDBOX_MODE=control-plane or --mode control-plane) with simulateNode=true`,
+  );
 }

@@ -9,12 +9,15 @@
  *   under the instance lock:
  *     keepRunning(plan) ?? (fakes(plan); launch(plan, lock)) → instance
  *     wait(instance, plan) → Ready, or Fallback → plan(facts, config with the next mode) and round again
+ *   simulatedNode(instance)                            with simulateNode on (control-plane only), its controller runs
  *   published = publish(instance, user)
  *   report(UpResult)
  *
  * A non-root caller never takes the lock: cli.ts has re-run `up` through sudo unless a root instance runs, which it
  * follows. Steps are imported on demand so that commands which never reach them start faster.
  */
+import { simulateNodeConflict } from './config.js';
+import { existsSync } from 'node:fs';
 import { makeDirectories } from './files.js';
 import type { FallbackRecord, Plan, ProbeFacts, Shared } from './context.js';
 import { UpError } from './diagnose/upError.js';
@@ -25,6 +28,7 @@ import { lastUpFile, launchedWithSettings, writeStateJson, type LastUp } from '.
 import type { TargetUser } from './profile/user.js';
 import type { Instance } from './steps/launch.js';
 import type { UpResult } from './steps/report.js';
+import type { SimulatedNodeState } from './steps/simulatedNode.js';
 import type { Ready } from './steps/wait.js';
 
 /** Past the wait itself, how long a second `up` waits for the lock before giving up. */
@@ -68,6 +72,7 @@ async function keptAsLaunched(running: InstanceHealth, shared: Shared): Promise<
   const { record, supervisorPid } = running;
   if (!running.healthy || !record || supervisorPid === undefined || shared.options.waitNode) return undefined;
   if (!launchedWithSettings(record, shared.config)) return undefined;
+  refuseSimulatedNodeIn(record.mode, shared);
   const { status } = shared;
   await status.step('plan', (handle) => {
     status.info(`unchanged: the running instance has this plan (mode ${record.mode}, ${record.remedies.length} remedies; \`k3s-sandbox status\` lists them)`);
@@ -75,6 +80,12 @@ async function keptAsLaunched(running: InstanceHealth, shared: Shared): Promise<
   });
   status.info(`k3s already running (supervisor ${supervisorPid}, mode ${record.mode})`);
   return { instance: { supervisorPid, record, foundReady: true }, gvisor: record.gvisor ?? false, ready: { kind: 'ready', secondsSinceStart: process.uptime() }, fallbacks: [] };
+}
+
+/** simulateNode in a mode with a kubelet of its own: refused (exit 2) before anything starts. */
+function refuseSimulatedNodeIn(mode: string, shared: Shared): void {
+  const conflict = simulateNodeConflict(shared.config, mode);
+  if (conflict) throw conflict;
 }
 
 function recordLastUp(shared: Shared, outcome: Omit<LastUp, 'finishedAt'>): void {
@@ -169,10 +180,27 @@ async function bringUp(shared: Shared): Promise<UpResult> {
   return bringUpFrom(facts, user, shared, running);
 }
 
+/**
+ * The simulated node matches the config after every `up` (src/steps/simulatedNode.ts); with simulateNode off and
+ * nothing of it on disk, nothing more is loaded.
+ */
+async function simulatedNodeStep(instance: Instance, shared: Shared): Promise<SimulatedNodeState | undefined> {
+  const { simnodeFiles } = await import('./instance/simnode.js');
+  if (!shared.config.simulateNode && !existsSync(simnodeFiles(shared.paths).statusFile) && !existsSync(simnodeFiles(shared.paths).recordFile)) return undefined;
+  const { simulatedNode } = await import('./steps/simulatedNode.js');
+  if (!shared.config.simulateNode) return simulatedNode(instance.record, shared);
+  return shared.status.step('simulated node', async (handle) => {
+    const state = await simulatedNode(instance.record, shared);
+    handle.detail(state ? `${state.nodeName}${state.kept ? ' (kept)' : ''}` : 'not running');
+    return state;
+  });
+}
+
 /** The publish step when k3s is ready; the result for the report step. */
 async function publishStarted(started: Started, user: TargetUser, shared: Shared): Promise<UpResult> {
   const { publish } = await import('./steps/publish.js');
-  const result: UpResult = { gvisor: started.gvisor, instance: started.instance, ready: started.ready, fallbacks: started.fallbacks };
+  const simulatedNode = await simulatedNodeStep(started.instance, shared);
+  const result: UpResult = { gvisor: started.gvisor, instance: started.instance, ready: started.ready, fallbacks: started.fallbacks, ...(simulatedNode ? { simulatedNode } : {}) };
   if (started.ready) result.published = await shared.status.step('publish', () => publish(started.instance, user, shared));
   return result;
 }
@@ -185,6 +213,7 @@ export async function bringUpFrom(facts: ProbeFacts, user: TargetUser, shared: S
   const { status, options, paths } = shared;
   const running = before ?? (await inspect(paths));
   const plan = await planStep(facts, shared, '', running);
+  refuseSimulatedNodeIn(plan.mode, shared);
   let started: Started;
   if (running.healthy) {
     started = { instance: await keepHealthy(running, plan, shared), gvisor: facts.gvisor, fallbacks: [] };

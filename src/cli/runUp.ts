@@ -23,6 +23,7 @@ export async function runUp(values: OptionValues, args: readonly string[]): Prom
     const status = createStatusReporter();
     const flags: FlagValues = modeFlag(values.mode);
     if (typeof values.timeout === 'string') flags.waitTimeout = { value: values.timeout, flag: '--timeout' };
+    if (values['simulate-node'] === true) flags.simulateNode = { value: true, flag: '--simulate-node' };
     const { config } = await status.step('config', () => loadConfig({ flags }));
     const shared: Shared = { config, paths: resolvePaths(config), status, options };
     const sudoExit = await (await import('../instance/root.js')).upAsRoot(shared.paths, args, options.user);

@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import type { CommandContext, Mode, ProbeFacts } from '../context.js';
-import type { Config } from '../config.js';
+import { simulateNodeConflict, type Config } from '../config.js';
+import { SIMULATED_NODE_LIMITS } from '../instance/simnode.js';
 import type { Paths } from '../paths.js';
 import { collectFacts, probeInputFor } from '../steps/probe.js';
 import { MODES, PlanError, blockersFor, fakesChoice, planFor, type Blocker } from '../steps/plan.js';
@@ -72,7 +73,13 @@ export function doctorReport(facts: ProbeFacts, config: Config, paths: Paths, ca
   }
   try {
     const plan = planFor(facts, config, paths);
-    lines.push(`up would run: mode ${plan.mode}${config.mode === 'auto' ? ' (auto)' : ''}; ${plan.limits}`);
+    const conflict = simulateNodeConflict(config, plan.mode);
+    if (conflict) {
+      lines.push(`up would fail: ${conflict.message}`);
+    } else {
+      const simulated = config.simulateNode ? `, with the simulated node ${config.simulateNodeName}` : '';
+      lines.push(`up would run: mode ${plan.mode}${config.mode === 'auto' ? ' (auto)' : ''}${simulated}; ${config.simulateNode ? SIMULATED_NODE_LIMITS : plan.limits}`);
+    }
     lines.push(`  k3s ${plan.k3sArgs.join(' ')}`);
     for (const remedy of plan.remedies) lines.push(`  ${remedy.remedy}: ${remedy.reason}`);
   } catch (error) {

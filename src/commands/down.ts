@@ -19,8 +19,24 @@ async function unmountFakes(ctx: CommandContext): Promise<void> {
   for (const line of await undoMounts(mountJournalFile(ctx.paths))) ctx.status.info(line);
 }
 
+/** The simulated node goes first, so that it does not log a vanished API server while k3s stops. */
+async function stopSimulatedNode(ctx: CommandContext): Promise<void> {
+  const { findOurSimnode, stopSimnode } = await import('../instance/simnode.js');
+  const ours = findOurSimnode(ctx.paths);
+  if (!ours) {
+    if (isRoot()) await stopSimnode(ctx.paths); // clears the files a dead one left
+    return;
+  }
+  if (!isRoot()) return;
+  await ctx.status.step('stop the simulated node', async (handle) => {
+    await stopSimnode(ctx.paths);
+    handle.detail(`${ours.record.nodeName} (supervisor ${ours.sessionId})`);
+  });
+}
+
 export async function run(ctx: CommandContext): Promise<number> {
   const { paths } = ctx;
+  await stopSimulatedNode(ctx);
   const instance = findOurInstance(paths);
   if (instance === undefined) {
     if (isRoot()) {

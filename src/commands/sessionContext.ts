@@ -74,6 +74,9 @@ export function contextLines(outcome: Outcome, exported: Export): string[] {
       const state = report.alreadyRunning ? 'is running' : `is ready (started in ${report.seconds?.toFixed(1)}s)`;
       return [
         `k3s-sandbox: a local Kubernetes cluster (k3s) ${state}, mode ${report.mode}${where ? ` (${where})` : ''}.`,
+        ...(report.simulatedNode
+          ? [`Pods are simulated: node ${report.simulatedNode.name} is not a real kubelet, so pods report Running and Ready but none of their containers runs.`]
+          : []),
         ...(report.limits ? [`What works in this mode: ${report.limits}.`] : []),
         ...exportSentence(exported),
         INSPECT,

@@ -5,7 +5,8 @@
  * `down` see it too (findOurInstance), never `not running`.
  */
 import type { CommandContext } from '../context.js';
-import { inspect } from '../instance/health.js';
+import { inspect, readinessSource } from '../instance/health.js';
+import { findOurSimnode, readSimnodeRecord, readSimnodeStatus, simnodeFiles, SIMULATED_NODE_LIMITS, simulatedNodeReady } from '../instance/simnode.js';
 import { readSupervisorStatus } from '../instance/state.js';
 
 export interface StatusReport {
@@ -24,6 +25,42 @@ export interface StatusReport {
   launchedAt: string | null;
   limits: string | null;
   log: string;
+  /** The simulated node's controller (simulateNode), when it has been started: null otherwise. */
+  simulatedNode?: SimulatedNodeReport | null;
+}
+
+export interface SimulatedNodeReport {
+  name: string;
+  /** Its supervisor's state; `orphaned` when the controller runs without it; `stopped` when nothing runs. */
+  state: string;
+  supervisorPid: number | null;
+  controllerPid: number | null;
+  starts: number;
+  crashes: number;
+  lastExit: string | null;
+  /** The node's Ready condition in the API server; null when it cannot be asked or the node is not registered. */
+  nodeReady: boolean | null;
+  log: string;
+}
+
+async function collectSimulatedNode(ctx: CommandContext, adminKubeconfig: string | undefined, apiReady: boolean | null): Promise<SimulatedNodeReport | null> {
+  const record = readSimnodeRecord(ctx.paths);
+  const status = readSimnodeStatus(ctx.paths);
+  if (!record || !status) return null;
+  const ours = findOurSimnode(ctx.paths);
+  const state = ours?.supervisorAlive ? status.state : ours ? 'orphaned' : status.state === 'crashloop' ? 'crashloop' : 'stopped';
+  const source = adminKubeconfig && apiReady ? readinessSource({ adminKubeconfig }, ctx.paths) : undefined;
+  return {
+    name: record.nodeName,
+    state,
+    supervisorPid: ours?.supervisorAlive ? ours.sessionId : null,
+    controllerPid: ours?.childPid ?? null,
+    starts: status.starts,
+    crashes: status.crashes,
+    lastExit: status.lastExit,
+    nodeReady: source ? await simulatedNodeReady(source, record.nodeName) : null,
+    log: simnodeFiles(ctx.paths).logFile,
+  };
 }
 
 export async function collectStatus(ctx: CommandContext): Promise<StatusReport> {
@@ -31,6 +68,7 @@ export async function collectStatus(ctx: CommandContext): Promise<StatusReport> 
   const health = await inspect(paths);
   const supervisor = readSupervisorStatus(paths);
   const { record } = health;
+  const simulatedNode = await collectSimulatedNode(ctx, record?.adminKubeconfig, health.ready);
   let state: string;
   let k3sPid: number | null = null;
   if (health.supervisorPid !== undefined) {
@@ -56,8 +94,9 @@ export async function collectStatus(ctx: CommandContext): Promise<StatusReport> 
     lastExit: supervisor?.lastExit ?? null,
     lastFatal: supervisor?.lastFatal ?? null,
     launchedAt: record ? new Date(record.launchedAt).toISOString() : null,
-    limits: record?.limits ?? null,
+    limits: simulatedNode && simulatedNode.state !== 'stopped' ? SIMULATED_NODE_LIMITS : (record?.limits ?? null),
     log: paths.logFile,
+    simulatedNode,
   };
 }
 
@@ -83,8 +122,19 @@ function describe(report: StatusReport): string[] {
     `  supervisor pid ${report.supervisorPid}, k3s pid ${report.k3sPid ?? 'none'}, starts ${report.starts}, crashes ${report.crashes}`,
     ...(report.lastFatal ? [`  last fatal line: ${report.lastFatal}`] : []),
     ...(report.launchedAt ? [`  launched ${report.launchedAt}`] : []),
+    ...simulatedNodeLines(report.simulatedNode),
     ...(report.limits ? [`  ${report.limits}`] : []),
   ];
+}
+
+function simulatedNodeLines(simulated: SimulatedNodeReport | null | undefined): string[] {
+  if (!simulated) return [];
+  const node = simulated.nodeReady === null ? 'Ready unknown' : simulated.nodeReady ? 'Ready' : 'not Ready';
+  const controller =
+    simulated.state === 'orphaned'
+      ? `orphaned (controller pid ${simulated.controllerPid}, its supervisor is gone)`
+      : `${simulated.state}, supervisor pid ${simulated.supervisorPid ?? 'none'}, controller pid ${simulated.controllerPid ?? 'none'}, starts ${simulated.starts}, crashes ${simulated.crashes}`;
+  return [`  simulated node ${simulated.name}: ${node}; pods are simulated; controller ${controller}; log ${simulated.log}`];
 }
 
 export async function run(ctx: CommandContext, options: { json: boolean }): Promise<number> {

@@ -61,11 +61,14 @@ export interface InstanceRecord {
   settings?: LaunchSettings;
 }
 
-/** Every setting but the ones that only bound how long `up` waits or whether anything starts at all. */
-export type LaunchSettings = Omit<Config, 'waitTimeout' | 'autoStart'>;
+/**
+ * Every setting but the ones that only bound how long `up` waits or whether anything starts at all, and the simulated
+ * node's: it runs beside k3s under its own supervisor, and every `up` starts or stops it to match (simnode.ts).
+ */
+export type LaunchSettings = Omit<Config, 'waitTimeout' | 'autoStart' | 'simulateNode' | 'simulateNodeName'>;
 
 export function launchSettings(config: Config): LaunchSettings {
-  const { waitTimeout: _waitTimeout, autoStart: _autoStart, ...settings } = config;
+  const { waitTimeout: _waitTimeout, autoStart: _autoStart, simulateNode: _simulateNode, simulateNodeName: _simulateNodeName, ...settings } = config;
   return settings;
 }
 
@@ -129,7 +132,7 @@ export function readLastUp(paths: Paths): LastUp | undefined {
   return readJson<LastUp>(lastUpFile(paths));
 }
 
-export function readPidFile(paths: Paths): number | undefined {
+export function readPidFile(paths: Pick<Paths, 'supervisorPidFile'>): number | undefined {
   try {
     const pid = Number(readFileSync(paths.supervisorPidFile, 'utf8').trim());
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;

@@ -80,14 +80,22 @@ function k3sEnvironment(plan: Plan): NodeJS.ProcessEnv {
   return { ...process.env, ...plan.env, PATH: path };
 }
 
+/** What one k3s-sandbox-supervise runs: k3s, or the simulated node (src/instance/simnode.ts), each with its own files. */
+export interface SupervisorLaunch {
+  supervise: string;
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  supervisorPidFile: string;
+}
+
 /** Starts the supervisor detached and returns its pid once it is set up and its pidfile names it. */
-async function spawnSupervisor(paths: Paths, plan: Plan): Promise<number> {
-  const supervisor = execa(paths.supervise, supervisorArgv(paths, plan), {
+export async function spawnSupervisor(launch: SupervisorLaunch): Promise<number> {
+  const supervisor = execa(launch.supervise, launch.argv, {
     detached: true,
     cleanup: false,
     reject: false,
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: k3sEnvironment(plan),
+    env: launch.env,
     extendEnv: false,
   });
   // The supervisor reports setup errors on stderr, then points stderr at /dev/null: EOF means set up, or gone.
@@ -105,7 +113,7 @@ async function spawnSupervisor(paths: Paths, plan: Plan): Promise<number> {
       const result = await supervisor;
       throw new UpError(`k3s-sandbox-supervise could not start (exit ${result.exitCode ?? result.signal}): ${setupErrors.trim() || 'no message'}`);
     }
-    if (stderrClosed && readPidFile(paths) === supervisor.pid && supervisor.pid !== undefined) {
+    if (stderrClosed && readPidFile(launch) === supervisor.pid && supervisor.pid !== undefined) {
       supervisor.unref();
       return supervisor.pid;
     }
@@ -245,7 +253,7 @@ export async function launch(plan: Plan, _lock: InstanceLock, shared: Pick<Share
   // A status file from the previous instance would show its final state until the new supervisor writes its own.
   clearInstanceFiles(paths);
   rmSync(paths.statusFile, { force: true });
-  const supervisorPid = await spawnSupervisor(paths, plan);
+  const supervisorPid = await spawnSupervisor({ supervise: paths.supervise, argv: supervisorArgv(paths, plan), env: k3sEnvironment(plan), supervisorPidFile: paths.supervisorPidFile });
   writeStateJson(instanceRecordFile(paths), record);
   status.info(`started k3s under k3s-sandbox-supervise (pid ${supervisorPid})${plan.useInterceptor ? ' through k3s-sandbox-intercept' : ''}`);
   return { supervisorPid, record, foundReady: false };

@@ -5,6 +5,8 @@
 import type { FallbackRecord } from '../context.js';
 import type { Instance } from './launch.js';
 import type { Published } from './publish.js';
+import type { SimulatedNodeState } from './simulatedNode.js';
+import { SIMULATED_NODE_LIMITS } from '../instance/simnode.js';
 import type { Ready } from './wait.js';
 
 /** What one `up` made of the sandbox: the pipeline's result, handed to the report step. */
@@ -18,6 +20,8 @@ export interface UpResult {
   fallbacks: FallbackRecord[];
   /** Unset with --no-wait. */
   published?: Published;
+  /** The simulated node's controller, when simulateNode is on. */
+  simulatedNode?: SimulatedNodeState;
 }
 
 export interface UpReport {
@@ -37,6 +41,8 @@ export interface UpReport {
   limits: string;
   log: string;
   changed: string[];
+  /** The simulated node (control-plane with simulateNode): pods on it are simulated, their containers do not run. */
+  simulatedNode?: { name: string; supervisorPid?: number };
   /** What went wrong without failing `up` (e.g. an unusable $CLAUDE_ENV_FILE). */
   warnings?: string[];
 }
@@ -56,9 +62,10 @@ export function buildReport(result: UpResult, logFile: string): UpReport {
     node: ready?.node,
     supervisorPid: instance.supervisorPid,
     fallbacks: result.fallbacks.length > 0 ? result.fallbacks : (record.fallbacks ?? []),
-    limits: record.limits,
+    limits: result.simulatedNode ? SIMULATED_NODE_LIMITS : record.limits,
     log: logFile,
     changed: published?.changed ?? [],
+    ...(result.simulatedNode ? { simulatedNode: { name: result.simulatedNode.nodeName, supervisorPid: result.simulatedNode.supervisorPid } } : {}),
     warnings: published?.warnings ?? [],
   };
 }
@@ -71,6 +78,7 @@ export function reportLine(report: UpReport): string {
       ? `starting (not waited for), ${mode}, log ${report.log}`
       : `${report.alreadyRunning ? 'already running' : `ready in ${report.seconds?.toFixed(1)}s`}, ${mode}` +
         (report.node ? `, node ${report.node} Ready` : '') +
+        (report.simulatedNode ? `, simulated node ${report.simulatedNode.name}` : '') +
         (report.kubeconfig ? `, KUBECONFIG=${report.kubeconfig}` : '');
   return `k3s-sandbox: ${head}${report.limits ? `; ${report.limits}` : ''}`;
 }

@@ -9,6 +9,7 @@ import {
   DEFAULT_CONFIG,
   envNameFor,
   loadConfig,
+  simulateNodeConflict,
   validateOption,
   type ConfigKey,
 } from '../../src/config.js';
@@ -83,6 +84,13 @@ const CASES: Record<ConfigKey, { good: [unknown, unknown][]; bad: unknown[] }> =
   insecureRegistries: {
     good: [['', []], ['127.0.0.1:5000,registry.local', ['127.0.0.1:5000', 'registry.local']]],
     bad: ['http://registry.local', 'host:0', 'a b'],
+  },  simulateNode: {
+    good: [[true, true], [false, false], ['true', true], ['no', false]],
+    bad: ['on', '', 2],
+  },
+  simulateNodeName: {
+    good: [['k3s-sandbox-simulated', 'k3s-sandbox-simulated'], ['node-1.example', 'node-1.example'], ['a', 'a'], ['n'.repeat(63), 'n'.repeat(63)]],
+    bad: ['', 'Node', '-node', 'node-', 'a..b', 'a_b', 'n'.repeat(64), 'node;id', 'node name'],
   },
 };
 
@@ -192,4 +200,25 @@ test('unknown keys and broken JSON in the config file are errors', () => {
 test('unrelated K3S_SANDBOX_ variables (paths, bin dir) are not config keys and are ignored', () => {
   const { config } = loadConfig({ env: { K3S_SANDBOX_STATE_DIR: '/tmp/x', K3S_SANDBOX_BIN_DIR: '/tmp/y' }, configFile: NO_FILE });
   assert.deepEqual(config, DEFAULT_CONFIG);
+});
+
+test('simulateNode is allowed only when the planned mode is control-plane, and the refusal names the option, the mode and what is allowed', () => {
+  const rows: [boolean, string, string, RegExp | undefined][] = [
+    [false, 'server', 'server', undefined],
+    [false, 'auto', 'sandboxed-node', undefined],
+    [true, 'control-plane', 'control-plane', undefined],
+    [true, 'auto', 'control-plane', undefined],
+    [true, 'server', 'server', /^simulateNode=true needs mode control-plane, but mode is server, which runs a real kubelet; allowed: simulateNode=false, or mode=control-plane/],
+    [true, 'sandboxed-node', 'sandboxed-node', /but mode is sandboxed-node/],
+    [true, 'auto', 'server', /but mode auto chose server here/],
+    [true, 'auto', 'sandboxed-node', /but mode auto chose sandboxed-node here/],
+  ];
+  for (const [simulateNode, mode, planned, expected] of rows) {
+    const conflict = simulateNodeConflict({ simulateNode, mode: mode as 'auto' }, planned);
+    if (expected === undefined) assert.equal(conflict, undefined, `${simulateNode} ${mode} -> ${planned}`);
+    else {
+      assert.ok(conflict instanceof ConfigError, `${simulateNode} ${mode} -> ${planned}`);
+      assert.match(conflict.message, expected);
+    }
+  }
 });

@@ -216,7 +216,8 @@ test('settingsFrom: defaults, KUBECONFIG fallback, and clear errors naming the f
   assert.deepEqual(settingsFrom({ kubeconfig }, {}), { kubeconfig, nodeName: 'k3s-sandbox-simulated', maxPods: 110 });
   assert.deepEqual(settingsFrom({ nodeName: 'n1', maxPods: '2000' }, { KUBECONFIG: kubeconfig }), { kubeconfig, nodeName: 'n1', maxPods: 2000 });
   assert.throws(() => settingsFrom({}, {}), (error: unknown) => error instanceof ConfigError && /--kubeconfig FILE/.test(error.message));
-  assert.throws(() => settingsFrom({ kubeconfig: '/nonexistent/kc' }, {}), /--kubeconfig \/nonexistent\/kc: no such file/);
+  // `up --no-wait` starts the controller before k3s writes its kubeconfig: runSimulateNode waits for the file.
+  assert.deepEqual(settingsFrom({ kubeconfig: '/nonexistent/kc' }, {}), { kubeconfig: '/nonexistent/kc', nodeName: 'k3s-sandbox-simulated', maxPods: 110 });
   assert.throws(() => settingsFrom({ kubeconfig, nodeName: 'Bad_Name' }, {}), /--node-name "Bad_Name": a node name is lowercase/);
   for (const maxPods of ['0', '-1', '1.5', 'many', '70000']) {
     assert.throws(() => settingsFrom({ kubeconfig, maxPods }, {}), /--max-pods .*: a whole number from 1 to 65000/, maxPods);

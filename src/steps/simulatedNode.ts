@@ -1,0 +1,104 @@
+/**
+ * The simulated-node step, at the end of every `up` (warm or not) once k3s is kept or launched: with simulateNode on
+ * (control-plane only, refused earlier otherwise) the controller runs under its own k3s-sandbox-supervise
+ * (src/instance/simnode.ts); with it off nothing of it runs. A controller already running for this node name and
+ * kubeconfig is kept; one started for another name is stopped and started again. So turning simulateNode on for a
+ * running cluster needs no `down`: the next `up` starts it. It needs no ready API server: it waits for the server on
+ * its own, so `up --no-wait` starts it right after k3s.
+ */
+import { realpathSync } from 'node:fs';
+import type { Shared } from '../context.js';
+import { makeDirectories } from '../files.js';
+import { isRoot } from '../instance/root.js';
+import {
+  clearSimnodeFiles,
+  findOurSimnode,
+  SIMNODE_STOP_TIMEOUT_S,
+  simnodeFiles,
+  stopSimnode,
+  writeSimnodeRecord,
+  type SimnodeRecord,
+} from '../instance/simnode.js';
+import type { InstanceRecord } from '../instance/state.js';
+import type { Paths } from '../paths.js';
+
+/** What `up` reports of the simulated node. */
+export interface SimulatedNodeState {
+  nodeName: string;
+  /** Its supervisor, when one runs. */
+  supervisorPid?: number;
+  /** It was running before this `up`. */
+  kept: boolean;
+}
+
+/**
+ * V8 flags for the resident controller: a 1 MiB young generation (the default 16 MiB semi-spaces only grow the
+ * resident set of a process whose live data is a few MiB of pods).
+ */
+export const CONTROLLER_NODE_FLAGS = ['--max-semi-space-size=1'];
+
+/** The record of the controller this config asks for. */
+export function wantedController(paths: Pick<Paths, 'selfCommand'>, record: Pick<InstanceRecord, 'adminKubeconfig'>, nodeName: string): SimnodeRecord {
+  const [node, ...rest] = paths.selfCommand;
+  return { nodeName, kubeconfig: record.adminKubeconfig, node: realpathSync(node), script: rest[rest.length - 1], launchedAt: Date.now() };
+}
+
+/** k3s-sandbox-supervise's argv for the controller. */
+export function controllerSupervisorArgv(paths: Pick<Paths, 'stateDir' | 'logDir' | 'selfCommand'>, wanted: SimnodeRecord): string[] {
+  const files = simnodeFiles(paths);
+  return [
+    '--log', files.logFile,
+    '--status', files.statusFile,
+    '--pidfile', files.supervisorPidFile,
+    '--stop-timeout', String(SIMNODE_STOP_TIMEOUT_S),
+    '--', wanted.node, ...CONTROLLER_NODE_FLAGS, ...paths.selfCommand.slice(1),
+    'simulate-node', '--kubeconfig', wanted.kubeconfig, '--node-name', wanted.nodeName,
+  ];
+}
+
+function sameController(running: SimnodeRecord, wanted: SimnodeRecord): boolean {
+  return running.nodeName === wanted.nodeName && running.kubeconfig === wanted.kubeconfig && running.node === wanted.node && running.script === wanted.script;
+}
+
+export async function simulatedNode(record: InstanceRecord, shared: Pick<Shared, 'config' | 'paths' | 'status'>): Promise<SimulatedNodeState | undefined> {
+  const { config, paths, status } = shared;
+  const ours = findOurSimnode(paths);
+  if (!isRoot()) {
+    // A non-root `up` follows the root instance and changes nothing of it.
+    return ours ? { nodeName: ours.record.nodeName, supervisorPid: ours.supervisorAlive ? ours.sessionId : undefined, kept: true } : undefined;
+  }
+  if (!config.simulateNode) {
+    if (ours) {
+      await stopSimnode(paths);
+      status.info(`simulateNode is off: stopped the simulated node ${ours.record.nodeName} (supervisor ${ours.sessionId})`);
+    } else {
+      clearSimnodeFiles(paths);
+    }
+    return undefined;
+  }
+  const wanted = wantedController(paths, record, config.simulateNodeName);
+  const healthy = ours?.supervisorAlive === true && !['crashloop', 'stopping', 'stopped'].includes(ours.status.state);
+  if (ours && healthy && sameController(ours.record, wanted)) {
+    status.info(`simulated node ${wanted.nodeName} already running (supervisor ${ours.sessionId})`);
+    return { nodeName: wanted.nodeName, supervisorPid: ours.sessionId, kept: true };
+  }
+  if (ours) {
+    status.info(`stopping the simulated node ${ours.record.nodeName} (supervisor ${ours.sessionId}, ${ours.status.state}) to start it as configured`);
+    await stopSimnode(paths);
+  } else {
+    clearSimnodeFiles(paths);
+  }
+  makeDirectories(paths.stateDir, 0o755);
+  makeDirectories(paths.logDir, 0o755);
+  writeSimnodeRecord(paths, wanted);
+  // launch.js loads execa: only an `up` that starts something pays for it.
+  const { spawnSupervisor } = await import('./launch.js');
+  const supervisorPid = await spawnSupervisor({
+    supervise: paths.supervise,
+    argv: controllerSupervisorArgv(paths, wanted),
+    env: process.env,
+    supervisorPidFile: simnodeFiles(paths).supervisorPidFile,
+  });
+  status.info(`started the simulated node ${wanted.nodeName} under k3s-sandbox-supervise (pid ${supervisorPid}); log ${simnodeFiles(paths).logFile}`);
+  return { nodeName: wanted.nodeName, supervisorPid, kept: false };
+}
