@@ -25,6 +25,10 @@ make make
 cc gcc
 clang clang
 /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a libclang-rt-14-dev
+containerd containerd
+runc runc
+/usr/lib/cni/bridge containernetworking-plugins
+/bin/busybox busybox-static
 LIST
 }
 

@@ -41,10 +41,16 @@ show_measurements() {
   [[ "$output" == *'level=fatal msg="Error: flag provided but not defined: -xyz"'* ]]
 }
 
-@test "without --disable-agent it refuses, names the missing agent half, and creates nothing" {
+@test "with the agent, a flannel backend other than none or a bad snapshotter is refused by name, creating nothing" {
   run "$K3S" server --data-dir "$T/data"
   [ "$status" -eq 1 ]
-  [[ "$output" == *"the agent half (kubelet, kube-proxy, containerd) is not built yet; pass --disable-agent"* ]]
+  [[ "$output" == *"k3s-upstream runs no flannel: --flannel-backend=vxlan is not built in; pass --flannel-backend=none"* ]]
+  run "$K3S" server --data-dir "$T/data" --flannel-backend=host-gw
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"--flannel-backend=host-gw is not built in"* ]]
+  run "$K3S" server --data-dir "$T/data" --flannel-backend=none --snapshotter=zfs
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'invalid snapshotter \"zfs\": must be one of overlayfs, native, fuse-overlayfs, stargz'* ]]
   [ ! -e "$T/data" ]
 }
 
@@ -53,7 +59,7 @@ show_measurements() {
   [ "$status" -eq 1 ]
   [[ "$output" != *"Starting k3s"* ]]
   grep -q 'level=info msg="Starting k3s v1.36.4+k3s1' "$T/k3s.log"
-  grep -q 'level=fatal msg="Error: k3s-upstream: the agent half' "$T/k3s.log"
+  grep -q 'level=fatal msg="Error: k3s-upstream runs no flannel' "$T/k3s.log"
 }
 
 @test "k3s flags it cannot honour are errors that name them" {
