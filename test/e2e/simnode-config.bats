@@ -1,0 +1,24 @@
+#!/usr/bin/env bats
+# simulateNode's place in the config (issue 14), natively and without starting anything: refused outside control-plane.
+load '../lib/common'
+
+setup_file() {
+  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
+}
+
+@test "simulateNode outside control-plane is refused before anything starts (natively: mode server and sandboxed-node, and doctor)" {
+  local dir
+  dir="$(mktemp -d "${BATS_TEST_TMPDIR}/refuse.XXXXXX")"
+  echo '{}' >"$dir/none.json"
+  for mode in server sandboxed-node; do
+    run env K3S_SANDBOX_STATE_DIR="$dir/run" K3S_SANDBOX_LOG_DIR="$dir/log" K3S_SANDBOX_LIB_DIR="$dir/lib" K3S_SANDBOX_CONFIG="$dir/none.json" \
+      K3S_SANDBOX_K3S=/bin/true K3S_SANDBOX_DATA_DIR="$dir/data" K3S_SANDBOX_HTTPS_PORT=16443 \
+      node "$DIST/k3s-sandbox.mjs" up --mode "$mode" --simulate-node --json
+    echo "$mode: $output"
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"simulateNode=true needs mode control-plane, but mode is $mode, which runs a real kubelet; allowed: simulateNode=false, or mode=control-plane"* ]]
+    [ ! -e "$dir/run/supervisor.pid" ] && [ ! -e "$dir/run/simnode.pid" ]
+  done
+  run env K3S_SANDBOX_SIMULATE_NODE=true K3S_SANDBOX_K3S=/bin/true K3S_SANDBOX_CONFIG="$dir/none.json" node "$DIST/k3s-sandbox.mjs" doctor --mode server
+  [[ "$output" == *"up would fail: simulateNode=true needs mode control-plane, but mode is server"* ]]
+}
