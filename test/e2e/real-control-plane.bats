@@ -15,9 +15,19 @@ setup_file() {
   require_built "$FIXTURES_BIN/helm" test/fixtures/helm/build.sh
   require_built "$FIXTURES_BIN/k3s-sandbox-supervise" test/fixtures/build-all.sh
   MAIN_OUT="$BATS_FILE_TMPDIR/main.out"
-  # install.sh pins the default version's real digest; the fixture is pinned by its own (as test/bats/install-sh.bats).
-  FIXTURE_SHA256="$(sha256sum "$FIXTURES_BIN/k3s-upstream" | cut -d' ' -f1)"
-  export MAIN_OUT FIXTURE_SHA256
+  # The feature as packaged (install.sh, hooks/, dist/), copied: a rebuild of dist/ meanwhile cannot swap its chunks.
+  # Readable by the non-root user, which bats' own temporary directories are not.
+  COPIES="$(mktemp -d /tmp/k3s-sandbox-real-control-plane.XXXXXX)"
+  chmod 755 "$COPIES"
+  FEATURE="$COPIES/feature"
+  mkdir -p "$FEATURE"
+  cp -R "$REPO_ROOT/install.sh" "$REPO_ROOT/hooks" "$DIST" "$FEATURE/"
+  # The fixture, copied (a rebuild meanwhile cannot change it): the k3s every sandbox runs, and the installer's
+  # air-gapped binary, pinned by its own sha256 since install.sh pins the real k3s's (as test/bats/install-sh.bats).
+  K3S_COPY="$COPIES/k3s"
+  cp "$FIXTURES_BIN/k3s-upstream" "$K3S_COPY"
+  K3S_COPY_SHA256="$(sha256sum "$K3S_COPY" | cut -d' ' -f1)"
+  export MAIN_OUT COPIES FEATURE K3S_COPY K3S_COPY_SHA256
   local started=$SECONDS
   scenario '
     use_checkout
@@ -56,8 +66,12 @@ setup_file() {
   echo "main sandbox: $((SECONDS - started))s" >"$BATS_FILE_TMPDIR/main.seconds"
 }
 
+teardown_file() {
+  rm -rf "$COPIES"
+}
+
 scenario() {
-  gvisor_script "REPO_ROOT='$REPO_ROOT' FIXTURES_BIN='$FIXTURES_BIN' DIST='$DIST' FIXTURE_SHA256='$FIXTURE_SHA256'
+  gvisor_script "REPO_ROOT='$REPO_ROOT' FIXTURES_BIN='$FIXTURES_BIN' DIST='$FEATURE/dist' FEATURE='$FEATURE' FIXTURE_K3S='$K3S_COPY' FIXTURE_SHA256='$K3S_COPY_SHA256'
 . '$REPO_ROOT/test/e2e/real-control-plane/prelude.bash'
 $1"
 }
@@ -102,12 +116,17 @@ passed() {
   [[ "$output" == *"can-i: yes"* ]]
 }
 
-@test "CRDs: a custom resource is applied, listed, patched, validated by its schema and deleted; kubectl explain reads the CRD" {
+@test "CRDs, as operators use them: a custom resource applied, listed, patched (spec and status), validated, watched and deleted; kubectl explain" {
   passed crd
   [[ "$output" == *"customresourcedefinition.apiextensions.k8s.io/widgets.e2e.k3s-sandbox.test created"* ]]
   [[ "$output" == *"widget.e2e.k3s-sandbox.test/sprocket created"* ]]
   [[ "$output" == *"listed: sprocket=3"* ]]
   [[ "$output" == *"patched size: 5"* ]]
+  [[ "$output" == *"status: ready=true generation=2"* ]] # the status subresource does not bump the generation
+  [[ "$output" =~ "watch: ADDED "+"sprocket "+"3 " ]]
+  [[ "$output" =~ "watch: MODIFIED "+"sprocket "+"5 "+"<none>" ]]
+  [[ "$output" =~ "watch: MODIFIED "+"sprocket "+"5 "+"true" ]]
+  [[ "$output" =~ "watch: DELETED "+"sprocket " ]]
   [[ "$output" == *'spec.size: Invalid value: 0: spec.size in body should be greater than or equal to 1'* ]]
   [[ "$output" == *"KIND:       Widget"* ]]
   [[ "$output" == *"How big the widget is."* ]]
@@ -184,7 +203,7 @@ SESSION_JSON='{"session_id":"e2e","transcript_path":"/tmp/t.jsonl","cwd":"/tmp",
     use_installer
     export CLAUDE_CODE_REMOTE=true CLAUDE_ENV_FILE=/tmp/claude.env
     export K3S_SANDBOX_BINARY_PATH=\"\$FIXTURE_K3S\" K3S_SANDBOX_SHA256=\"\$FIXTURE_SHA256\"
-    rc=0; echo '$SESSION_JSON' | \"\$REPO_ROOT/hooks/session-start.sh\" >/tmp/hook.out 2>/tmp/hook.err || rc=\$?
+    rc=0; echo '$SESSION_JSON' | \"\$FEATURE/hooks/session-start.sh\" >/tmp/hook.out 2>/tmp/hook.err || rc=\$?
     echo \"startup exit \$rc\"
     jq -r .hookSpecificOutput.additionalContext /tmp/hook.out | sed 's/^/context: /' || { cat /tmp/hook.out /tmp/hook.err; exit 1; }
     echo \"installed: \$(/usr/local/bin/k3s --version | head -n 1)\"
@@ -192,7 +211,7 @@ SESSION_JSON='{"session_id":"e2e","transcript_path":"/tmp/t.jsonl","cwd":"/tmp",
     # What the agent's Bash tool runs: the env file, then plain kubectl and helm.
     bash -c '. /tmp/claude.env && kubectl get ns -o name && kubectl auth can-i create customresourcedefinitions && helm list -A'
     started_ns=\$(date +%s%N)
-    echo '${SESSION_JSON/startup/resume}' | \"\$REPO_ROOT/hooks/session-start.sh\" >/tmp/resume.out 2>/dev/null || rc=\$?
+    echo '${SESSION_JSON/startup/resume}' | \"\$FEATURE/hooks/session-start.sh\" >/tmp/resume.out 2>/dev/null || rc=\$?
     echo \"resume exit \$rc in \$(((\$(date +%s%N) - started_ns) / 1000000)) ms\"
     jq -r .hookSpecificOutput.additionalContext /tmp/resume.out | sed 's/^/resume context: /'
     echo \"export lines: \$(grep -c '^export KUBECONFIG=' \"\$CLAUDE_ENV_FILE\")\"
@@ -216,7 +235,7 @@ SESSION_JSON='{"session_id":"e2e","transcript_path":"/tmp/t.jsonl","cwd":"/tmp",
   run scenario "
     use_installer
     add_user vscode
-    _REMOTE_USER=vscode BINARYPATH=\"\$FIXTURE_K3S\" SHA256=\"\$FIXTURE_SHA256\" \"\$REPO_ROOT/install.sh\" 2>&1 | tail -n 2
+    _REMOTE_USER=vscode BINARYPATH=\"\$FIXTURE_K3S\" SHA256=\"\$FIXTURE_SHA256\" \"\$FEATURE/install.sh\" 2>&1 | tail -n 2
     /usr/local/share/k3s-sandbox/hooks/entrypoint.sh
     rc=0; su vscode -c /usr/local/share/k3s-sandbox/hooks/post-start.sh || rc=\$?
     echo \"post-start exit \$rc\"

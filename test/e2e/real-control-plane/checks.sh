@@ -52,10 +52,15 @@ spec:
     - name: v1
       served: true
       storage: true
+      subresources: {status: {}}
       schema:
         openAPIV3Schema:
           type: object
           properties:
+            status:
+              type: object
+              properties:
+                ready: {type: boolean}
             spec:
               type: object
               description: What the widget should be.
@@ -64,6 +69,10 @@ spec:
                 color: {type: string}
 YAML
   kubectl wait --for=condition=Established crd/widgets.e2e.k3s-sandbox.test --timeout=60s
+  # What an operator does: watch its resources (the events are printed after the delete below).
+  kubectl get widgets --watch --output-watch-events -o custom-columns=EVENT:.type,NAME:.object.metadata.name,SIZE:.object.spec.size,READY:.object.status.ready >/tmp/widget-events 2>&1 &
+  local watcher=$!
+  poll 30 "the watch to start" kubectl get widgets
   kubectl apply -f - <<'YAML'
 apiVersion: e2e.k3s-sandbox.test/v1
 kind: Widget
@@ -73,6 +82,8 @@ YAML
   echo "listed: $(kubectl get widgets -o jsonpath='{range .items[*]}{.metadata.name}={.spec.size}{"\n"}{end}')"
   kubectl patch widget sprocket --type=merge -p '{"spec":{"size":5}}'
   echo "patched size: $(kubectl get widget sprocket -o jsonpath='{.spec.size}')"
+  kubectl patch widget sprocket --subresource=status --type=merge -p '{"status":{"ready":true}}'
+  echo "status: ready=$(kubectl get widget sprocket -o jsonpath='{.status.ready}') generation=$(kubectl get widget sprocket -o jsonpath='{.metadata.generation}')"
   echo "schema rejects:"
   expect_failure "a size below the schema's minimum" kubectl patch widget sprocket --type=merge -p '{"spec":{"size":0}}'
   # The API server publishes a new CRD's OpenAPI schema a moment after it is established.
@@ -81,6 +92,10 @@ YAML
   kubectl delete widget sprocket
   echo "after delete:"
   expect_failure "getting the deleted widget" kubectl get widget sprocket
+  for _ in $(seq 60); do grep -q DELETED /tmp/widget-events && break; sleep 0.5; done
+  kill "$watcher" || true
+  sed 's/^/watch: /' /tmp/widget-events
+  grep -q DELETED /tmp/widget-events || fail "the watch saw no DELETED event within 30s"
 }
 
 check_rbac() {

@@ -1,11 +1,13 @@
-# Sourced first in every gVisor sandbox of test/e2e/real-control-plane.bats (needs REPO_ROOT, FIXTURES_BIN, DIST).
+# Sourced first in every gVisor sandbox of test/e2e/real-control-plane.bats (needs REPO_ROOT, FIXTURES_BIN, DIST: the
+# bundle to run, a copy of dist/).
 # The real API server (build/fixtures/k3s-upstream) is the k3s the bootstrapper runs; kubectl and helm are on PATH
 # as a user finds them: kubectl a symlink named kubectl to k3s, as install.sh makes it.
 set -eu
 # One open file for both streams: runsc gives the sandbox's stdout and stderr their own offsets in the output file.
 exec 2>&1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-FIXTURE_K3S="$FIXTURES_BIN/k3s-upstream"
+# A copy of build/fixtures/k3s-upstream (the bats file makes it).
+FIXTURE_K3S="${FIXTURE_K3S:?}"
 BUNDLE="$DIST/k3s-sandbox.mjs"
 CHECKS="$REPO_ROOT/test/e2e/real-control-plane/checks.sh"
 
