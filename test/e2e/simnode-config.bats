@@ -19,6 +19,6 @@ setup_file() {
     [[ "$output" == *"simulateNode=true needs mode control-plane, but mode is $mode, which runs a real kubelet; allowed: simulateNode=false, or mode=control-plane"* ]]
     [ ! -e "$dir/run/supervisor.pid" ] && [ ! -e "$dir/run/simnode.pid" ]
   done
-  run env K3S_SANDBOX_SIMULATE_NODE=true K3S_SANDBOX_K3S=/bin/true K3S_SANDBOX_CONFIG="$dir/none.json" node "$DIST/k3s-sandbox.mjs" doctor --mode server
+  run env K3S_SANDBOX_STATE_DIR="$dir/run" K3S_SANDBOX_LOG_DIR="$dir/log" K3S_SANDBOX_LIB_DIR="$dir/lib" K3S_SANDBOX_SIMULATE_NODE=true K3S_SANDBOX_K3S=/bin/true K3S_SANDBOX_CONFIG="$dir/none.json" node "$DIST/k3s-sandbox.mjs" doctor --mode server
   [[ "$output" == *"up would fail: simulateNode=true needs mode control-plane, but mode is server"* ]]
 }
