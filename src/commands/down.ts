@@ -9,7 +9,7 @@
 import { rmSync } from 'node:fs';
 import type { CommandContext } from '../context.js';
 import { undoMounts, mountJournalFile } from '../fakes/mounts.js';
-import { cleanUpAgentLeftovers } from '../instance/agentCleanup.js';
+import { cleanUpAgentLeftovers, shimProcessTree } from '../instance/agentCleanup.js';
 import { isRoot } from '../instance/root.js';
 import { clearInstanceFiles, findOurInstance, readInstanceRecord } from '../instance/state.js';
 import { stopInstance } from '../instance/stop.js';
@@ -54,13 +54,15 @@ export async function run(ctx: CommandContext): Promise<number> {
     return 1;
   }
   const record = readInstanceRecord(paths);
+  // Taken first: the stop ends the shims, and their containers then no longer descend from anything of ours.
+  const shimsBeforeStop = record?.agent ? shimProcessTree(record.dataDir) : [];
   const outcome = await ctx.status.step('stop', async (handle) => {
     const result = await stopInstance(paths, sessionId);
     handle.detail(result.killed ? `SIGKILL to ${result.killedPids.join(', ')}` : 'stopped cleanly');
     return result;
   });
   if (record?.agent) {
-    await ctx.status.step('clean up agent leftovers', () => cleanUpAgentLeftovers(record.dataDir, (line) => ctx.status.info(line)));
+    await ctx.status.step('clean up agent leftovers', () => cleanUpAgentLeftovers(record.dataDir, (line) => ctx.status.info(line), shimsBeforeStop));
   }
   await unmountFakes(ctx);
   rmSync(paths.statusFile, { force: true });

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import { execa } from 'execa';
 import { executableOf, isOurExecutable, ourExecutables } from './identity.js';
-import { processTable, signalIfStillRunning, type SeenProcess } from './processes.js';
+import { isStillRunning, processTable, signalIfStillRunning, type SeenProcess } from './processes.js';
 
 const LINKS = ['cni0', 'flannel.1', 'flannel-v6.1', 'kube-ipvs0', 'flannel-wg', 'flannel-wg-v6'];
 const MOUNT_ROOTS = ['/run/k3s', '/var/lib/kubelet/pods', '/var/lib/kubelet/plugins', '/run/netns/cni-'];
@@ -82,8 +82,14 @@ async function cleanRules(save: string, restore: string, report: (line: string) 
   report(restored.exitCode === 0 ? `removed KUBE-/CNI-/flannel rules (${save})` : `could not restore filtered rules with ${restore}: ${restored.stderr}`);
 }
 
-export async function cleanUpAgentLeftovers(dataDir: string, report: (line: string) => void): Promise<void> {
-  const shims = shimProcessTree(dataDir);
+/**
+ * `seenBeforeStop` is the shim tree taken before k3s was stopped: stopping the supervisor's session also stops the
+ * shims (they run our executables in that session), and the containers they leave behind are no longer their
+ * descendants, so only that earlier view still names them.
+ */
+export async function cleanUpAgentLeftovers(dataDir: string, report: (line: string) => void, seenBeforeStop: readonly SeenProcess[] = []): Promise<void> {
+  const now = shimProcessTree(dataDir).filter((entry) => !seenBeforeStop.some((seen) => seen.pid === entry.pid));
+  const shims = [...seenBeforeStop, ...now].filter(isStillRunning);
   for (const shim of shims) signalIfStillRunning(shim, 'SIGKILL');
   if (shims.length > 0) report(`killed ${shims.length} containerd-shim processes and their containers`);
 

@@ -36,8 +36,9 @@ done
 echo \"node_ready_seconds=\$(awk \"BEGIN { print \$(date +%s.%N) - \$start }\")\"
 until kubectl get serviceaccount default >/dev/null 2>&1; do sleep 0.5; done
 $1
-kill -TERM \$k3s_pid
+stop_start=\$(date +%s.%N); kill -TERM \$k3s_pid
 wait \$k3s_pid && echo 'k3s stopped: 0'
+echo \"stop_seconds=\$(awk \"BEGIN { print \$(date +%s.%N) - \$stop_start }\")\"
 "
 }
 
