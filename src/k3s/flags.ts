@@ -50,5 +50,11 @@ export const SANDBOXED_NODE_FLAGS: readonly FlagSet[] = [
   },
 ];
 
+/** kubelet v1.35+ refuses to start on cgroup v1 (`failCgroupV1` defaults to true) unless told otherwise; the flag exists since v1.31. */
+export const CGROUP_V1_KUBELET_FLAGS: FlagSet = {
+  args: ['--kubelet-arg=fail-cgroupv1=false'],
+  reason: 'this sandbox has cgroup v1, which kubelet v1.35+ refuses by default ("kubelet is configured to not run on a host using cgroup v1")',
+};
+
 /** Without working iptables, kube-proxy and the network policy controller would exit. */
 export const NO_IPTABLES_FLAGS = ['--disable-kube-proxy', '--disable-network-policy'] as const;

@@ -9,6 +9,7 @@ import {
   NO_IPTABLES_FLAGS,
   POD_ADDONS,
   SANDBOXED_NODE_FLAGS,
+  CGROUP_V1_KUBELET_FLAGS,
   SQLITE_DSN_OPTIONS,
   type FlagSet,
 } from '../k3s/flags.js';
@@ -281,6 +282,7 @@ function planServer(draft: Draft, facts: ProbeFacts, paths: PlanPaths): void {
     else add(draft, ['--flannel-backend=none'], `no VXLAN (${facts.vxlan.reason}) and no default route for host-gw; pods get no network`);
   }
   if (!facts.defaultRoute) add(draft, ['--node-ip=127.0.0.1'], 'no default route, so k3s cannot detect a node IP');
+  if (facts.cgroup.version === 1) addSets(draft, [CGROUP_V1_KUBELET_FLAGS]);
   if (brokenSysctls(facts, [ROUTE_LOCALNET]).length > 0) {
     add(draft, ['--disable-kube-proxy'], `kube-proxy exits when it cannot write ${ROUTE_LOCALNET}`);
   }
@@ -313,6 +315,9 @@ function planProcSysFakes(draft: Draft, facts: ProbeFacts, config: Pick<Config, 
 function planSandboxedNode(draft: Draft, facts: ProbeFacts, config: Pick<Config, 'fakes'>, paths: PlanPaths): void {
   planProcSysFakes(draft, facts, config, paths);
   addSets(draft, SANDBOXED_NODE_FLAGS);
+  // The sandbox's cgroups are v1 (or the fakes mount v1), and without a default route the agent finds no node IP.
+  addSets(draft, [CGROUP_V1_KUBELET_FLAGS]);
+  if (!facts.defaultRoute) add(draft, ['--node-ip=127.0.0.1'], 'no default route, so k3s cannot detect a node IP');
   planKmsg(draft, facts);
   if (canMountCgroupV1('sandboxed-node', facts)) {
     draft.plan.fakes.cgroupV1Mounts = [...CGROUP_V1_CONTROLLERS];

@@ -36,6 +36,7 @@ const SANDBOX_KUBELET_ARGS = [
   '--kubelet-arg=enforce-node-allocatable=',
   '--kubelet-arg=image-gc-high-threshold=100',
   '--kubelet-arg=image-gc-low-threshold=99',
+  '--kubelet-arg=fail-cgroupv1=false',
 ];
 
 const GVISOR_FAKE_SYSCTLS = {
@@ -144,6 +145,16 @@ const TABLE: Row[] = [
     config: { mode: 'sandboxed-node' },
     mode: 'sandboxed-node',
     args: [...COMMON, '--flannel-backend=none', '--snapshotter=native', ...SANDBOX_KUBELET_ARGS, '--disable=coredns,servicelb,traefik,local-storage,metrics-server'],
+    fakes: { procSys: 'intercept', sysctls: GVISOR_FAKE_SYSCTLS, cniStandIn: false, kmsgBind: true, iptablesLegacy: true },
+    interceptor: true,
+    pathPrepend: [PATHS.iptablesBinDir],
+  },
+  {
+    name: 'gVisor with --network=none and mode=sandboxed-node → the node IP is loopback (real k3s finds none without a default route)',
+    facts: facts(gvisorFacts, { defaultRoute: false }),
+    config: { mode: 'sandboxed-node' },
+    mode: 'sandboxed-node',
+    args: [...COMMON, '--flannel-backend=none', '--snapshotter=native', ...SANDBOX_KUBELET_ARGS, '--node-ip=127.0.0.1', '--disable=coredns,servicelb,traefik,local-storage,metrics-server'],
     fakes: { procSys: 'intercept', sysctls: GVISOR_FAKE_SYSCTLS, cniStandIn: false, kmsgBind: true, iptablesLegacy: true },
     interceptor: true,
     pathPrepend: [PATHS.iptablesBinDir],
@@ -366,4 +377,11 @@ test('plan: fakes=mount where nothing can be mounted is a PlanError naming why a
 test('plan: kernel/cap_last_cap, missing in gVisor, is faked with the highest capability of the bounding set', () => {
   const withCap = { ...gvisorMountFacts(), sysctls: [...gvisorFacts().sysctls, { path: 'kernel/cap_last_cap', state: 'missing' as const }] };
   assert.equal(planFor(withCap, config({ mode: 'sandboxed-node' }), PATHS).fakes.sysctls['kernel/cap_last_cap'], '37');
+});
+
+test('plan: server mode on a cgroup v1 host passes fail-cgroupv1=false to kubelet (v1.35+ refuses cgroup v1), not on cgroup v2', () => {
+  const v1 = planFor(facts(privilegedDockerFacts, { cgroup: { version: 1, controllers: ['cpu', 'cpuset', 'memory', 'pids'] } }), config({ mode: 'server' }), PATHS);
+  assert.ok(v1.k3sArgs.includes('--kubelet-arg=fail-cgroupv1=false'), v1.k3sArgs.join(' '));
+  const v2 = planFor(facts(privilegedDockerFacts, { cgroup: { version: 2, controllers: ['cpu', 'cpuset', 'memory', 'pids'] } }), config({ mode: 'server' }), PATHS);
+  assert.ok(!v2.k3sArgs.includes('--kubelet-arg=fail-cgroupv1=false'), v2.k3sArgs.join(' '));
 });
