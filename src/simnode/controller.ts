@@ -33,7 +33,7 @@ import {
   STATUS_HEARTBEAT_INTERVAL_MS,
   type NodeFacts,
 } from './node.js';
-import { COMPLETION_DELAY_MS, kubeTime, nextAction, runningStatus, succeededStatus, type PodView } from './podStatus.js';
+import { COMPLETION_DELAY_MS, kubeTime, nextAction, runningStatus, succeededStatus, trimToView, type PodView } from './podStatus.js';
 import { WorkQueue } from './workQueue.js';
 
 export interface SimulatedNodeOptions {
@@ -318,8 +318,8 @@ export class SimulatedNode {
     this.informer = informer;
     const enqueue = (pod: V1Pod) => {
       this.watchBackoffMs = 1000;
-      // Only this process's decisions read the cache: managedFields are the bulk of a pod and never needed.
-      if (pod.metadata) delete pod.metadata.managedFields;
+      // Only this process's decisions read the cache: keep what they read (podStatus.ts PodView), nothing more.
+      trimToView(pod as unknown as Parameters<typeof trimToView>[0]);
       const uid = pod.metadata?.uid;
       if (uid && pod.status?.podIP && !pod.spec?.hostNetwork) this.pool.reserve(uid, pod.status.podIP);
       this.queue.add(`${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`);

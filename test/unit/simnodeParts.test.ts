@@ -223,3 +223,37 @@ test('settingsFrom: defaults, KUBECONFIG fallback, and clear errors naming the f
     assert.throws(() => settingsFrom({ kubeconfig, maxPods }, {}), /--max-pods .*: a whole number from 1 to 65000/, maxPods);
   }
 });
+
+test('trimToView keeps what the decisions and the informer read, and decides as the whole pod did', async () => {
+  const { trimToView, nextAction, runningStatus } = await import('../../src/simnode/podStatus.js');
+  const whole = () => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: 'hook', namespace: 'ns', uid: 'u1', resourceVersion: '42', labels: { app: 'x' },
+      annotations: { 'helm.sh/hook': 'post-install', 'kubectl.kubernetes.io/last-applied-configuration': 'x'.repeat(1000) },
+      ownerReferences: [{ kind: 'Job', apiVersion: 'batch/v1', name: 'j', uid: 'j1', controller: true }],
+      managedFields: [{ manager: 'kube-controller-manager' }],
+    },
+    spec: {
+      nodeName: 'n', restartPolicy: 'Never', hostNetwork: false, tolerations: [{ key: 'k' }], volumes: [{ name: 'v' }],
+      containers: [{ name: 'c', image: 'i', env: [{ name: 'E', value: 'v' }] }],
+      initContainers: [{ name: 'init', image: 'i', restartPolicy: 'Always', command: ['x'] }],
+      readinessGates: [{ conditionType: 'example.com/gate' }],
+    },
+    status: { phase: 'Running', podIP: '10.42.0.9', startTime: '2026-01-01T00:00:00Z', conditions: [{ type: 'Ready' }], containerStatuses: [{ name: 'c', state: { running: { startedAt: '2026-01-01T00:00:00Z' } }, imageID: 'x' }] },
+  });
+  const pod = whole();
+  trimToView(pod);
+  assert.deepEqual(Object.keys(pod).sort(), ['metadata', 'spec', 'status']);
+  assert.deepEqual(pod.metadata, {
+    name: 'hook', namespace: 'ns', uid: 'u1', resourceVersion: '42', deletionTimestamp: undefined,
+    annotations: { 'helm.sh/hook': 'post-install' }, ownerReferences: [{ kind: 'Job', apiVersion: 'batch/v1' }],
+  });
+  assert.deepEqual(pod.spec.containers, [{ name: 'c', image: 'i' }]);
+  assert.deepEqual(pod.spec.initContainers, [{ name: 'init', image: 'i', restartPolicy: 'Always' }]);
+  assert.equal((pod.spec as Record<string, unknown>).tolerations, undefined);
+  assert.deepEqual(nextAction(pod, 1000), nextAction(whole(), 1000));
+  const at = { now: '2026-01-01T00:00:01Z', hostIP: '127.0.0.1', podIP: '10.42.0.9' };
+  assert.deepEqual(runningStatus(pod, at), runningStatus(whole(), at));
+});
