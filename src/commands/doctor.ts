@@ -5,6 +5,7 @@ import { SIMULATED_NODE_LIMITS } from '../instance/simnode.js';
 import type { Paths } from '../paths.js';
 import { collectFacts, probeInputFor } from '../steps/probe.js';
 import { MODES, PlanError, blockersFor, fakesChoice, planFor, type Blocker } from '../steps/plan.js';
+import { podVerdict, probePodRuntime } from '../probe/podRuntime.js';
 
 /** Filesystems without a real limit (gVisor's overlay root) report absurd sizes; past 1 PiB say so instead. */
 const NO_REAL_LIMIT_BYTES = 2 ** 50;
@@ -96,6 +97,8 @@ export async function run(ctx: CommandContext): Promise<number> {
   const facts = await collectFacts(probeInputFor(ctx.config, ctx.paths));
   const report = doctorReport(facts, ctx.config, ctx.paths, await rootBlockers(facts));
   process.stdout.write(report.lines.join('\n') + '\n');
+  // Whether a pod could start here, beyond a Ready node: each operation runc, containerd and kubelet need, tried.
+  if (process.geteuid?.() === 0) process.stdout.write(podVerdict(await probePodRuntime()).lines.join('\n') + '\n');
   if (report.runnable.length === 0) {
     process.stdout.write('no mode can run in this sandbox: see the remedies above\n');
     return 1;
