@@ -4,6 +4,10 @@
 set -eu
 cd "$(dirname "$0")/.."
 
+# A ceiling per bats test: a hang fails that one test (bats reports "timeout after") instead of the whole CI run.
+# The slowest scenarios (real nodes, Helm --wait in gVisor) take about two minutes.
+export BATS_TEST_TIMEOUT="${BATS_TEST_TIMEOUT:-600}"
+
 passed=0
 failed=0
 skipped=0

@@ -44,7 +44,8 @@ start_cluster() {
   chmod +x "$CLUSTER_DIR/bin/host-local"
   start_netns
   # nsenter execs the command (no fork for a network namespace), so $! is the server itself.
-  PATH="$CLUSTER_DIR/bin:$PATH" nsenter -t "$NETNS_PID" -n "$FIXTURES_BIN/k3s-upstream" server --disable-agent --data-dir="$CLUSTER_DIR/data" \
+  # K3S_UPSTREAM_GLOBAL_KUBECONFIG: root's default admin kubeconfig link goes here, not into the machine's /etc/rancher.
+  PATH="$CLUSTER_DIR/bin:$PATH" K3S_UPSTREAM_GLOBAL_KUBECONFIG="$CLUSTER_DIR/global-k3s.yaml" nsenter -t "$NETNS_PID" -n "$FIXTURES_BIN/k3s-upstream" server --disable-agent --data-dir="$CLUSTER_DIR/data" \
     --write-kubeconfig="$CLUSTER_DIR/kubeconfig" --https-listen-port=6443 --bind-address=127.0.0.1 \
     --egress-selector-mode=disabled >"$CLUSTER_DIR/server.log" 2>&1 3>&- &
   APISERVER_PID=$!

@@ -210,8 +210,16 @@ YAML
 @test "SIGTERM stops the controller cleanly with exit 0" {
   stop_pid "$(cat "$CLUSTER_DIR/simnode.pid")"
   start_simnode
-  until grep -q 'watching pods' <(tail -n 3 "$CLUSTER_DIR/simnode.log"); do sleep 0.1; done
+  local lines_before
+  lines_before=$(wc -l <"$CLUSTER_DIR/simnode.log")
+  for _ in $(seq 600); do
+    tail -n +"$((lines_before + 1))" "$CLUSTER_DIR/simnode.log" | grep -q 'watching pods' && break
+    sleep 0.1
+  done
+  tail -n +"$((lines_before + 1))" "$CLUSTER_DIR/simnode.log" | grep -q 'watching pods'
   kill -TERM "$SIMNODE_PID"
+  # Bounded: a controller that hangs after SIGTERM fails the test instead of holding the suite.
+  wait_gone "$SIMNODE_PID" || { kill -KILL "$SIMNODE_PID"; echo "the controller was still running 10 s after SIGTERM" >&2; false; }
   rc=0
   wait "$SIMNODE_PID" || rc=$?
   [ "$rc" -eq 0 ]
