@@ -156,6 +156,8 @@ $1"
     ip link set lo up
     mount --bind /proc/sys /proc/sys && mount -o remount,ro,bind /proc/sys
     export K3S_SANDBOX_K3S='$FIXTURES_BIN/k3s-double' K3S_SANDBOX_BIN_DIR='$FIXTURES_BIN' K3S_DOUBLE_READY_DELAY=300ms
+    # k3s links its default kubeconfig, /etc/rancher/k3s/k3s.yaml, to the written one: keep that link out of this machine's /etc.
+    export K3S_DOUBLE_GLOBAL_KUBECONFIG='$work/etc/k3s.yaml'
     export K3S_SANDBOX_STATE_DIR='$work/run' K3S_SANDBOX_LIB_DIR='$work/lib' K3S_SANDBOX_LOG_DIR='$work/log'
     export K3S_SANDBOX_DATA_DIR='$work/data' K3S_SANDBOX_HTTPS_PORT=$port HOME='$work/home' K3S_SANDBOX_CONFIG='$work/none.json'
     echo '{}' >'$work/none.json'
