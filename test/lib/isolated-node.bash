@@ -10,8 +10,9 @@ KUBELET_GLOBAL_TUNABLES='vm/overcommit_memory=1 vm/panic_on_oom=0 kernel/panic=1
 # The node's address inside the scenario's network namespace.
 NODE_ADDRESS=192.168.77.10
 
-# Paths the node and the product write on the host, each hidden under a tmpfs inside the scenario.
-ISOLATED_TMPFS='/run /var/lib/kubelet /var/lib/rancher /etc/rancher /var/lib/cni /var/lib/k3s-sandbox /var/log/k3s-sandbox /root/.kube /etc/profile.d'
+# Paths the node and the product write on the host, each hidden under a tmpfs inside the scenario. All of /root, not
+# just ~/.kube: up publishes for root into ~/.kube/config and the profile blocks of ~/.bashrc and ~/.zshrc.
+ISOLATED_TMPFS='/run /var/lib/kubelet /var/lib/rancher /etc/rancher /var/lib/cni /var/lib/k3s-sandbox /var/log/k3s-sandbox /root /etc/profile.d'
 
 # The bridge network k3s sets up through flannel, written by the scenario since k3s-upstream runs no flannel:
 # cni0, host-local IPAM on the node's pod CIDR, portmap.
