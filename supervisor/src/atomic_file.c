@@ -54,3 +54,29 @@ fail:;
 	errno = saved;
 	return -1;
 }
+
+ssize_t read_small_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t used = 0;
+	while (used < size - 1) {
+		ssize_t n = read(fd, buf + used, size - 1 - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int saved = errno;
+			(void)close(fd); /* the read error is the one worth reporting */
+			errno = saved;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	if (close(fd) != 0)
+		return -1;
+	buf[used] = '\0';
+	return (ssize_t)used;
+}

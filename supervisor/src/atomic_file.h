@@ -12,4 +12,8 @@ int write_all(int fd, const char *buf, size_t len);
  * Returns 0 or -1 with errno set; the temp file is removed on failure. */
 int replace_file_atomically(const char *path, const char *content, size_t len, mode_t mode);
 
+/* Reads up to size - 1 bytes of a small file (a pidfile, a /proc entry) and NUL-terminates them.
+ * Returns the length read, or -1 with errno set. */
+ssize_t read_small_file(const char *path, char *buf, size_t size);
+
 #endif

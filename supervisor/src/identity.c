@@ -1,5 +1,7 @@
 #include "identity.h"
 
+#include "atomic_file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -7,38 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Reads up to size - 1 bytes of a small /proc file and NUL-terminates them. */
-static ssize_t read_proc_file(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	size_t used = 0;
-	while (used < size - 1) {
-		ssize_t n = read(fd, buf + used, size - 1 - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int saved = errno;
-			(void)close(fd); /* the read error is the one worth reporting */
-			errno = saved;
-			return -1;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-	(void)close(fd); /* read-only: nothing was written that a close error could lose */
-	buf[used] = '\0';
-	return (ssize_t)used;
-}
-
 int identity_start_time(pid_t pid, unsigned long long *start_time)
 {
 	/* About 52 numbers of at most 20 digits follow the comm; 4 KiB holds them all. */
 	char path[64], stat[4096];
 	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	if (read_proc_file(path, stat, sizeof stat) < 0)
+	if (read_small_file(path, stat, sizeof stat) < 0)
 		return -1;
 	/* The comm is in parentheses and may itself hold spaces and ')': the fields start
 	 * after the last ')'. Field 3 (state) comes first, so field 22 is the 20th. */
@@ -69,7 +45,7 @@ int identity_start_time(pid_t pid, unsigned long long *start_time)
 static int boot_time_line(char *buf, size_t size)
 {
 	static char stat[65536]; /* one line per CPU comes first; static: large for the stack */
-	if (read_proc_file("/proc/stat", stat, sizeof stat) < 0)
+	if (read_small_file("/proc/stat", stat, sizeof stat) < 0)
 		return -1;
 	for (char *line = stat; line != NULL && *line != '\0';) {
 		char *next = strchr(line, '\n');
@@ -89,7 +65,7 @@ static int boot_time_line(char *buf, size_t size)
 
 int identity_boot_id(char *buf, size_t size)
 {
-	ssize_t n = read_proc_file("/proc/sys/kernel/random/boot_id", buf, size);
+	ssize_t n = read_small_file("/proc/sys/kernel/random/boot_id", buf, size);
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 		buf[--n] = '\0';
 	if (n > 0)
