@@ -15,7 +15,7 @@
 
 typedef struct user_regs_struct regs_t;
 
-/* One path-taking syscall the seccomp filter sends to us. */
+/* One syscall the seccomp filter may send to us: a path-taking one, fstatfs, or mount. */
 struct syscall_desc {
 	long nr;
 	const char *name;
@@ -24,6 +24,7 @@ struct syscall_desc {
 	int open_flags_arg;  /* argument index of O_* flags, -1 when not an open */
 	int statfs_buf_arg;  /* argument index of the struct statfs pointer, -1 otherwise */
 	bool open_how;       /* openat2: flags and resolve rules live in a struct in memory */
+	bool mount;          /* mount(2): flags in argument 3; stops only for the mount fakes */
 };
 
 extern const uint32_t arch_audit;              /* AUDIT_ARCH_* checked first by the filter */

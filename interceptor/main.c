@@ -3,6 +3,7 @@
 #include "fakes.h"
 #include "launch.h"
 #include "loop.h"
+#include "mountfake.h"
 #include "note.h"
 #include "probe.h"
 #include "redirect.h"
@@ -30,6 +31,8 @@ struct options {
 	bool verbose;
 	bool stats;
 	bool statfs_spoof;
+	bool fake_propagation;
+	bool rbind_as_bind;
 	char **program;
 };
 
@@ -38,12 +41,15 @@ print_usage(int fd)
 {
 	dprintf(fd,
 		"usage: " PROGRAM_NAME " --fake-root DIR [--log FILE] [-v] [--stats] [--statfs-spoof]"
-		" -- PROGRAM [ARGS...]\n"
+		" [--fake-propagation] [--rbind-as-bind] -- PROGRAM [ARGS...]\n"
 		"  --fake-root DIR  a regular file DIR/P stands in for path P (reads and writes)\n"
 		"  --log FILE       append one line per redirect to FILE\n"
 		"  -v, --verbose    print one line per redirect on stderr\n"
 		"  --stats          print stop, redirect and per-syscall counts at exit\n"
 		"  --statfs-spoof   make statfs/fstatfs report ext4 (0xEF53) where they see 9p\n"
+		"  --fake-propagation  answer 0 to a mount propagation change the kernel refuses (EINVAL)\n"
+		"  --rbind-as-bind  do a recursive bind the kernel refuses (EINVAL) as a plain bind\n"
+		"  (with a mount fake and no --fake-root, only mount(2) is traced)\n"
 		"environment: K3S_SANDBOX_INTERCEPT_NO_SECCOMP=1 forces the PTRACE_SYSCALL fallback\n");
 }
 
@@ -60,13 +66,15 @@ die_usage(const char *fmt, const char *arg)
 static struct options
 parse_options(int argc, char **argv)
 {
-	enum { OPT_FAKE_ROOT = 256, OPT_LOG, OPT_STATS, OPT_STATFS_SPOOF };
+	enum { OPT_FAKE_ROOT = 256, OPT_LOG, OPT_STATS, OPT_STATFS_SPOOF, OPT_FAKE_PROPAGATION, OPT_RBIND_AS_BIND };
 	static const struct option longopts[] = {
 		{ "fake-root", required_argument, NULL, OPT_FAKE_ROOT },
 		{ "log", required_argument, NULL, OPT_LOG },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "statfs-spoof", no_argument, NULL, OPT_STATFS_SPOOF },
+		{ "fake-propagation", no_argument, NULL, OPT_FAKE_PROPAGATION },
+		{ "rbind-as-bind", no_argument, NULL, OPT_RBIND_AS_BIND },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -82,13 +90,15 @@ parse_options(int argc, char **argv)
 		case 'v': opts.verbose = true; break;
 		case OPT_STATS: opts.stats = true; break;
 		case OPT_STATFS_SPOOF: opts.statfs_spoof = true; break;
+		case OPT_FAKE_PROPAGATION: opts.fake_propagation = true; break;
+		case OPT_RBIND_AS_BIND: opts.rbind_as_bind = true; break;
 		case 'h': print_usage(STDOUT_FILENO); exit(0);
 		case ':': die_usage("option %s needs an argument", argv[optind - 1]);
 		default: die_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (opts.fake_root == NULL)
-		die_usage("%s", "--fake-root DIR is required");
+	if (opts.fake_root == NULL && !opts.fake_propagation && !opts.rbind_as_bind)
+		die_usage("%s", "--fake-root DIR is required (unless --fake-propagation or --rbind-as-bind is given)");
 	if (optind >= argc) {
 		dprintf(STDERR_FILENO, PROGRAM_NAME ": missing PROGRAM after the options\n");
 		print_usage(STDERR_FILENO);
@@ -152,6 +162,20 @@ choose_stop_order(void)
 	return (enum stop_order)order;
 }
 
+/* Nothing to trace here (the kernel does every mount asked for): become PROGRAM, so it runs
+ * at full speed with the same pid. */
+static _Noreturn void
+run_untraced(char **program)
+{
+	int error;
+
+	redirect_log_note("the kernel refuses none of the faked mounts: running %s untraced", program[0]);
+	execvp(program[0], program);
+	error = errno;
+	perror_msg("cannot run PROGRAM '%s'", program[0]);
+	exit(error == ENOENT || error == ENOTDIR ? EXIT_NO_PROGRAM : 126);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -164,7 +188,8 @@ main(int argc, char **argv)
 	pid_t pid;
 	int ret, status;
 
-	load_fake_root(opts.fake_root, fake_root);
+	if (opts.fake_root != NULL)
+		load_fake_root(opts.fake_root, fake_root);
 	ret = redirect_log_open(opts.log_path, opts.verbose);
 	if (ret < 0) {
 		errno = -ret;
@@ -172,9 +197,14 @@ main(int argc, char **argv)
 	}
 	if (root_init() < 0)
 		perror_msg_and_die(1, "stat /");
-	order = choose_stop_order();
-	redirect_init(order, opts.statfs_spoof);
+	if (opts.fake_propagation || opts.rbind_as_bind)
+		mount_fakes_init(opts.fake_propagation, opts.rbind_as_bind, mount_probe_refusals());
+	redirect_init(ORDER_NO_SECCOMP, opts.fake_root != NULL, opts.statfs_spoof);
 	count = redirect_traced_syscalls(nrs);
+	if (count == 0)
+		run_untraced(opts.program);
+	order = choose_stop_order();
+	redirect_init(order, opts.fake_root != NULL, opts.statfs_spoof);
 	/* Orphaned descendants are re-parented to us, so we reap them and leave no zombie.
 	 * gVisor (EINVAL) re-parents them to the sandbox's init instead, which reaps them. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 && errno != EINVAL)

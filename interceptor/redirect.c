@@ -7,6 +7,7 @@
 #include "redirect.h"
 #include "arch.h"
 #include "mem.h"
+#include "mountfake.h"
 #include "note.h"
 #include "path.h"
 #include "stats.h"
@@ -22,13 +23,15 @@
 #define NR_LOOKUP_SIZE 512
 
 static enum stop_order stop_order;
+static bool trace_paths;
 static bool spoof_statfs;
 static unsigned char nr_to_index[NR_LOOKUP_SIZE];  /* index + 1 into arch_syscalls, 0: none */
 
 void
-redirect_init(enum stop_order order, bool statfs_spoof)
+redirect_init(enum stop_order order, bool paths, bool statfs_spoof)
 {
 	stop_order = order;
+	trace_paths = paths;
 	spoof_statfs = statfs_spoof;
 	for (size_t i = 0; i < arch_syscall_count; i++)
 		nr_to_index[arch_syscalls[i].nr] = (unsigned char)(i + 1);
@@ -37,8 +40,12 @@ redirect_init(enum stop_order order, bool statfs_spoof)
 static bool
 is_traced(const struct syscall_desc *sc)
 {
+	if (sc->mount)
+		return mount_fakes_enabled();
 	/* fstatfs has no path: it only stops when its result is to be spoofed. */
-	return sc->path_arg >= 0 || spoof_statfs;
+	if (sc->statfs_buf_arg >= 0 && spoof_statfs)
+		return true;
+	return sc->path_arg >= 0 && trace_paths;
 }
 
 size_t
@@ -181,7 +188,9 @@ redirect_on_entry(struct tracee *tracee)
 	tracee->regs_changed = false;
 	tracee->slot = -1;
 	tracee->spoof_statfs = spoof_statfs && sc->statfs_buf_arg >= 0;
-	if (sc->path_arg >= 0 && path_find_fake(tracee->tid, sc, &regs, original, target) == 1)
+	if (sc->mount)
+		return mount_fake_on_entry(tracee, &regs) ? wait_for_exit(tracee, WAIT_SYSCALL_EXIT) : RESUME_CONT;
+	if (trace_paths && sc->path_arg >= 0 && path_find_fake(tracee->tid, sc, &regs, original, target) == 1)
 		resume = redirect_path(tracee, sc, &regs, original, target);
 	if (resume == RESUME_LATER || tracee->wait == WAIT_MMAP_EXIT)
 		return resume;
@@ -250,6 +259,12 @@ redirect_on_exit(struct tracee *tracee)
 		return finish_injection(tracee, result);
 	if (tracee->spoof_statfs)
 		spoof_statfs_result(tracee, result);
+	if (tracee->syscall->mount) {
+		long answer = mount_fake_result(tracee, result);
+
+		tracee->regs_changed |= answer != result;
+		result = answer;
+	}
 	if (tracee->slot >= 0) {
 		addr_space_release_slot(tracee->space, tracee->slot);
 		tracee->slot = -1;

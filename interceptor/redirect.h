@@ -14,8 +14,9 @@ enum resume {
 	RESUME_LATER,    /* parked: stays stopped until scratch space frees up */
 };
 
-/* Sets the stop order and whether statfs/fstatfs results are spoofed. */
-void redirect_init(enum stop_order order, bool statfs_spoof);
+/* Sets the stop order, whether path syscalls are traced (there is a fake root) and whether
+ * statfs/fstatfs results are spoofed.  mount(2) is traced when a mount fake is on. */
+void redirect_init(enum stop_order order, bool paths, bool statfs_spoof);
 
 /* The syscall numbers the filter must trace; returns how many are in @nrs (32 at most). */
 size_t redirect_traced_syscalls(long *nrs);

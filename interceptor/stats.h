@@ -15,6 +15,8 @@ struct stats {
 	unsigned long statfs_spoofs;
 	unsigned long scratch_maps;
 	unsigned long parked;
+	unsigned long propagation_fakes;  /* refused propagation changes answered 0 */
+	unsigned long rbinds_as_bind;     /* recursive binds done as plain binds */
 	unsigned long traced[32];      /* per arch_syscalls index */
 	unsigned long redirected[32];
 };

@@ -14,16 +14,17 @@ const long arch_nr_gettid = 178;
 const long arch_nr_clone = 220, arch_nr_clone3 = 435, arch_nr_fork = -1, arch_nr_vfork = -1;
 
 const struct syscall_desc arch_syscalls[] = {
-	{ 43,  "statfs",     0, -1, -1,  1, false },
-	{ 44,  "fstatfs",   -1, -1, -1,  1, false },
-	{ 45,  "truncate",   0, -1, -1, -1, false },
-	{ 48,  "faccessat",  1,  0, -1, -1, false },
-	{ 56,  "openat",     1,  0,  2, -1, false },
-	{ 78,  "readlinkat", 1,  0, -1, -1, false },
-	{ 79,  "newfstatat", 1,  0, -1, -1, false },
-	{ 291, "statx",      1,  0, -1, -1, false },
-	{ 437, "openat2",    1,  0, -1, -1, true },
-	{ 439, "faccessat2", 1,  0, -1, -1, false },
+	{ 40,  "mount",     -1, -1, -1, -1, false, true },
+	{ 43,  "statfs",     0, -1, -1,  1, false, false },
+	{ 44,  "fstatfs",   -1, -1, -1,  1, false, false },
+	{ 45,  "truncate",   0, -1, -1, -1, false, false },
+	{ 48,  "faccessat",  1,  0, -1, -1, false, false },
+	{ 56,  "openat",     1,  0,  2, -1, false, false },
+	{ 78,  "readlinkat", 1,  0, -1, -1, false, false },
+	{ 79,  "newfstatat", 1,  0, -1, -1, false, false },
+	{ 291, "statx",      1,  0, -1, -1, false, false },
+	{ 437, "openat2",    1,  0, -1, -1, true, false },
+	{ 439, "faccessat2", 1,  0, -1, -1, false, false },
 };
 const size_t arch_syscall_count = sizeof(arch_syscalls) / sizeof(arch_syscalls[0]);
 

@@ -11,9 +11,9 @@ setup_file() {
 }
 
 check_errors() {
-  local T="$BATS_TEST_TMPDIR" usage='usage: k3s-sandbox-intercept --fake-root DIR [--log FILE] [-v] [--stats] [--statfs-spoof] -- PROGRAM [ARGS...]|'
+  local T="$BATS_TEST_TMPDIR" usage='usage: k3s-sandbox-intercept --fake-root DIR [--log FILE] [-v] [--stats] [--statfs-spoof] [--fake-propagation] [--rbind-as-bind] -- PROGRAM [ARGS...]|'
   [ "$status" -eq 0 ]
-  expect_prefix no-args "2|k3s-sandbox-intercept: --fake-root DIR is required|$usage"
+  expect_prefix no-args "2|k3s-sandbox-intercept: --fake-root DIR is required (unless --fake-propagation or --rbind-as-bind is given)|$usage"
   expect_prefix bad-option "2|k3s-sandbox-intercept: unknown option '--bogus'|$usage"
   expect_prefix missing-optarg "2|k3s-sandbox-intercept: option --fake-root needs an argument|$usage"
   expect missing-root "2|k3s-sandbox-intercept: --fake-root '$T/no-such-dir' (expected an existing readable directory): No such file or directory"
