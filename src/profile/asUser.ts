@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import type { SandboxEntries } from '../kube/kubeconfig.js';
 import { publishClaudeEnvLine, publishProfileBlocks, removeProfileBlocks } from './blocks.js';
 import { createPrivateDir, readRegularFile, replaceRegularFile, updating } from './homeFile.js';
+import { unreadableBootstrapper } from './readableBy.js';
 import type { TargetUser } from './user.js';
 
 /** The internal subcommand the child runs; not in the usage text. */
@@ -110,12 +111,25 @@ export async function performAsUser(user: TargetUser, task: HomeTask, options: A
   });
   const what = `writing into ${user.home} as ${user.name}`;
   if (result.timedOut) throw new Error(`${what} took longer than ${timeoutMs / 1000} s and was stopped`);
-  if (result.exitCode === undefined) throw new Error(`${what} failed: ${result.shortMessage}`);
   if (result.exitCode !== 0) {
-    const reason = String(result.stderr).trim().split('\n').pop();
-    throw new Error(reason || `${what}: ${file} exited with status ${result.exitCode}`);
+    // Before blaming the home: a bootstrapper the user cannot read fails in node's loader, before our code runs.
+    const unreadable = args.length > 0 ? unreadableBootstrapper(user, args[args.length - 1]) : undefined;
+    if (unreadable) throw new Error(unreadable);
+    if (result.exitCode === undefined) throw new Error(`${what} failed: ${result.shortMessage}`);
+    throw new Error(childReason(String(result.stderr), what) || `${what}: ${file} exited with status ${result.exitCode}`);
   }
   return JSON.parse(String(result.stdout)) as HomeTaskResult;
+}
+
+/**
+ * The reason a failed child gives: its one line on stderr; or, when node itself reported an uncaught error (a stack
+ * ending in "Node.js vN"), that error's own line.
+ */
+function childReason(stderr: string, what: string): string | undefined {
+  const lines = stderr.trim().split('\n');
+  if (!/^Node\.js v\d/.test(lines[lines.length - 1])) return lines.pop() || undefined;
+  const error = lines.find((line) => /^\w*Error\b/.test(line));
+  return error && `${what} failed: ${error}`;
 }
 
 async function readAll(stream: NodeJS.ReadableStream, maxBytes: number): Promise<string> {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { execa, execaSync } from 'execa';
@@ -193,4 +193,60 @@ test('the child refuses to work as any uid or group but the ones the task is for
   assert.equal(withRootGroup.exitCode, 1);
   assert.match(String(withRootGroup.stderr), /must run as uid 65534, gid 65534 and no other group, not as uid 65534 \(groups /);
   assert.deepEqual(readdirSync(user.home), []);
+});
+
+/** A bootstrapper entry at `dir`/cli.mjs that imports a chunk beside it, as the bundle does; root-owned, world-readable. */
+function bootstrapperIn(dir: string): { entry: string; chunk: string } {
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const entry = join(dir, 'cli.mjs');
+  const chunk = join(dir, 'cli-chunk-x.mjs');
+  writeFileSync(chunk, 'export const ok = true;\n', { mode: 0o644 });
+  writeFileSync(entry, "import './cli-chunk-x.mjs';\nprocess.stdout.write('{\"changed\":[],\"warnings\":[]}');\n", { mode: 0o644 });
+  return { entry, chunk };
+}
+
+const UNREADABLE_REMEDY = 'make the bootstrapper readable by all (0755 directories, 0644 files)';
+
+test('the bootstrapper under a directory the user cannot enter: the error names the user, the file, the directory and the fix', { skip }, async () => {
+  const { user } = layout();
+  const installed = join(tempDir('bootstrapper-0700'), 'feature');
+  chmodSync(dirname(installed), 0o755);
+  const { entry } = bootstrapperIn(join(installed, 'dist'));
+  // As readable as the bundle should be, the child runs.
+  assert.deepEqual(await performAsUser(user, publish(user), { command: [process.execPath, entry] }), { changed: [], warnings: [] });
+  chmodSync(installed, 0o700);
+  await assert.rejects(
+    performAsUser(user, publish(user), { command: [process.execPath, entry] }),
+    (error: Error) => {
+      assert.equal(error.message, `user nobody (uid ${NOBODY}) cannot read ${entry}: permission denied (${installed} is mode 0700, owner uid 0); ${UNREADABLE_REMEDY}`);
+      return true;
+    },
+  );
+});
+
+test('a bundle chunk the user cannot read beside a readable entry: the error names the chunk', { skip }, async () => {
+  const { user } = layout();
+  const dir = join(tempDir('bootstrapper-chunk'), 'dist');
+  chmodSync(dirname(dir), 0o755);
+  const { entry, chunk } = bootstrapperIn(dir);
+  chmodSync(chunk, 0o600);
+  await assert.rejects(
+    performAsUser(user, publish(user), { command: [process.execPath, entry] }),
+    (error: Error) => {
+      assert.equal(error.message, `user nobody (uid ${NOBODY}) cannot read ${chunk}: permission denied (${chunk} is mode 0600, owner uid 0); ${UNREADABLE_REMEDY}`);
+      return true;
+    },
+  );
+});
+
+test("a child node itself fails to start (no such script): the error says what was being done and node's error line, not its version", { skip }, async () => {
+  const { user } = layout();
+  const missing = join(tempDir('bootstrapper-missing'), 'cli.mjs');
+  await assert.rejects(
+    performAsUser(user, publish(user), { command: [process.execPath, missing] }),
+    (error: Error) => {
+      assert.equal(error.message, `writing into ${user.home} as nobody failed: Error: Cannot find module '${missing}'`);
+      return true;
+    },
+  );
 });
