@@ -413,14 +413,33 @@ test('pins: the table and the options decide, per version and arch, never the mi
   assert.ok(pinsFor(DEFAULT_CONFIG, DEFAULT_CONFIG.version, 'amd64').image, 'the default version\'s image is pinned');
 });
 
+/** A pin's source names where the value was seen (a repository, owner/name) or how many independent ones agree. */
+const NAMES_ITS_SOURCE = /\b[\w.-]+\/[\w.-]+\b|\b(?:two|many|\d+\+?) independent (?:projects|repositories) agree\b/;
+
+test('pins: a source says where the value was seen, not just anything long', () => {
+  const table: [string, boolean][] = [
+    ['saiyam1814/kiac and others', true],
+    ['8+ independent repositories agree', true],
+    ['two independent projects agree', true],
+    ['seen somewhere on the internet', false],
+    ['independent', false],
+    ['', false],
+  ];
+  for (const [source, names] of table) assert.equal(NAMES_ITS_SOURCE.test(source), names, source);
+});
+
 test('pins: every value in the table is well formed and names its source', () => {
   for (const [version, release] of Object.entries(KNOWN_RELEASES)) {
     assert.match(version, /^v\d+\.\d+\.\d+\+k3s\d+$/);
-    for (const pin of Object.values(release.binary)) {
+    for (const [arch, pin] of Object.entries(release.binary)) {
+      assert.ok(['amd64', 'arm64'].includes(arch), `${version}: ${arch}`);
       assert.match(pin.value, /^[0-9a-f]{64}$/, version);
-      assert.ok(pin.source.length > 10, version);
+      assert.match(pin.source, NAMES_ITS_SOURCE, `${version} ${arch}`);
     }
-    if (release.imageIndex) assert.match(release.imageIndex.value, /^sha256:[0-9a-f]{64}$/, version);
+    if (release.imageIndex) {
+      assert.match(release.imageIndex.value, /^sha256:[0-9a-f]{64}$/, version);
+      assert.match(release.imageIndex.source, NAMES_ITS_SOURCE, `${version} image index`);
+    }
   }
 });
 
