@@ -11,7 +11,7 @@ import { isNotFound } from './files.js';
 export type ModeSetting = 'auto' | 'server' | 'sandboxed-node' | 'control-plane';
 
 /** How sandboxed-node serves the /proc/sys files the sandbox lacks: chosen from the probe (auto), by mount, or by the interceptor. */
-export type FakesSetting = 'auto' | 'mount' | 'intercept';
+export type FakesSetting = 'auto' | 'mount' | 'rebind' | 'intercept';
 
 export interface Config {
   version: string;
@@ -31,7 +31,7 @@ export interface Config {
   imageDigest: string;
   /** Hosts (host or host:port) the installer may reach over plain http; everything else must be https. */
   insecureRegistries: string[];
-  /** sandboxed-node's fake /proc/sys files: auto (mounts where the sandbox allows them, else the interceptor), mount, intercept. */
+  /** sandboxed-node's fake /proc/sys files: auto (mounts where the sandbox allows them, else the interceptor), mount, rebind (gVisor: mounts, by tmpfs-plus-rebind even where overlays work), intercept. */
   fakes: FakesSetting;
   /** control-plane only: a resident controller registers a node and reports pods Running (src/simnode/); no container runs. */
   simulateNode: boolean;
@@ -88,7 +88,7 @@ export const DISABLE_CHOICES = ['coredns', 'servicelb', 'traefik', 'local-storag
 
 export const MODE_CHOICES: readonly ModeSetting[] = ['auto', 'server', 'sandboxed-node', 'control-plane'];
 
-export const FAKES_CHOICES: readonly FakesSetting[] = ['auto', 'mount', 'intercept'];
+export const FAKES_CHOICES: readonly FakesSetting[] = ['auto', 'mount', 'rebind', 'intercept'];
 
 /** A bad setting. The CLI turns it into exit code 2 before any step touches the system. */
 export class ConfigError extends Error {

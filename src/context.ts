@@ -18,7 +18,7 @@ export interface Remedy {
 
 export type SysctlState = 'ok' | 'missing' | 'unwritable';
 
-export type ProcSysFakes = 'intercept' | 'overlay' | 'bind' | 'none';
+export type ProcSysFakes = 'intercept' | 'overlay' | 'rebind' | 'bind' | 'none';
 
 export interface SysctlFact {
   path: string;
@@ -59,7 +59,7 @@ export interface ProbeFacts {
   /** The highest capability number in the bounding set (the value a faked kernel/cap_last_cap holds); null when unknown. */
   lastCap: number | null;
   /** What throwaway mounts on a scratch directory showed (root with CAP_SYS_ADMIN only; /proc/sys is never touched). */
-  mounts: { tested: boolean; tmpfs: boolean; overlay: boolean; namespacesIsolate: boolean; reason: string };
+  mounts: { tested: boolean; tmpfs: boolean; overlay: boolean; bind: boolean; namespacesIsolate: boolean; reason: string };
   port: { number: number; free: boolean | null; reason: string };
   dataDir: { path: string; existingAncestor: string; fsType: string; writable: boolean; freeBytes: number | null };
   /** The programs `up` runs: k3s, the supervisor, and the interceptor (sandboxed-node only). */
@@ -88,7 +88,8 @@ export interface Plan {
   fakes: {
     /**
      * How the /proc/sys fakes are served: `intercept` (the interceptor redirects k3s's opens to the fake tree), `overlay`
-     * (an overlay over each /proc/sys directory holding one, sandbox-wide), `bind` (the fake files bound over /proc/sys
+     * (an overlay over each /proc/sys directory holding one, sandbox-wide), `rebind` (a tmpfs over each such directory
+     * holding the fakes, its real entries bound back from a saved bind of /proc/sys; sandbox-wide), `bind` (the fake files bound over /proc/sys
      * in k3s's own mount namespace), `none` (nothing to fake).
      */
     procSys: ProcSysFakes;

@@ -2,7 +2,7 @@
  * The one place that mounts anything sandbox-wide for the fakes (the cgroup v1 tree, the /dev/kmsg bind, the overlays
  * over /proc/sys directories), and the journal that makes those mounts complete-or-undone.
  *
- * A set of mounts is made in order. Before each `mount` runs, the journal (`<stateDir>/mounts.json`, replaced
+ * A set of mounts is made in order (a rebind tmpfs adds its binds right after it, see Rebind). Before each `mount` runs, the journal (`<stateDir>/mounts.json`, replaced
  * atomically) records the intent: the target and the ids of the mounts already there. After it, the new mount's id. The
  * journal is marked complete only when every mount of the set is made. So whatever kills `up` (Ctrl-C, SIGKILL), the
  * journal names everything that can be ours, and nothing else: a mount at a journaled target whose id was not there
@@ -10,13 +10,24 @@
  * before making the set again; `down` undoes it. A mount someone else put on top of ours is never unmounted: undo then
  * fails naming it.
  */
-import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import type { SysctlFact } from '../context.js';
 import { makeDirectories, readIfExists, replaceFile } from '../files.js';
 import type { Paths } from '../paths.js';
 import { parseMountinfo, type Mount } from './mountinfo.js';
+
+/**
+ * A tmpfs that stands in for the directory `from` shows: the `files` (relative path → content) are written on it, and
+ * every other entry of `from` gets a placeholder with that entry bound over it, so it stays the live one. A directory
+ * of `from` that holds some of the files gets its own such tmpfs; one `from` lacks is made on this tmpfs. Expanded
+ * when the tmpfs is mounted, so the entries are read from `from` itself (a bind of /proc/sys our mounts do not cover).
+ */
+export interface Rebind {
+  from: string;
+  files: Record<string, string>;
+}
 
 export interface MountSpec {
   target: string;
@@ -28,6 +39,10 @@ export interface MountSpec {
   createTarget?: 'file' | 'dir';
   /** Files (mode 0644) and directories (a trailing /) to make below `target` once it is mounted, such as an overlay's layers. */
   fill?: Record<string, string>;
+  /** For a tmpfs: the entries of another directory to show on it (see Rebind). */
+  rebind?: Rebind;
+  /** Made by expanding the rebind tmpfs at this target: told in words as part of it, not one line each. */
+  within?: string;
 }
 
 interface MountRecord extends MountSpec {
@@ -94,6 +109,7 @@ function mountArgs(spec: MountSpec): string[] {
 
 function describe(spec: MountSpec): string {
   if (spec.fsType === 'bind') return `${spec.source} bound over ${spec.target}`;
+  if (spec.rebind) return `a tmpfs at ${spec.target} with its real entries bound back (and the directories below it that hold fakes)`;
   return `${spec.fsType === 'cgroup' ? `the ${spec.options} cgroup` : `${spec.fsType === 'overlay' ? 'an overlay' : 'a tmpfs'}`} at ${spec.target}`;
 }
 
@@ -112,6 +128,35 @@ function fill(target: string, entries: Record<string, string>): void {
       writeFileSync(path, content, { mode: 0o644 });
     }
   }
+}
+
+/** What a Rebind tmpfs at `target` gets: its files and placeholders (fill), then the binds and nested tmpfs mounts. */
+export function expandRebind(target: string, rebind: Rebind): { fill: Record<string, string>; mounts: MountSpec[] } {
+  const fillEntries: Record<string, string> = {};
+  const binds: MountSpec[] = [];
+  const nested: MountSpec[] = [];
+  const below = new Map<string, Record<string, string>>();
+  for (const [path, content] of Object.entries(rebind.files)) {
+    const [first, ...rest] = path.split('/');
+    if (rest.length === 0) fillEntries[first!] = content;
+    else below.set(first!, { ...below.get(first!), [rest.join('/')]: content });
+  }
+  const real = existsSync(rebind.from) ? readdirSync(rebind.from, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name)) : [];
+  const realDirs = new Set(real.filter((entry) => entry.isDirectory()).map((entry) => entry.name));
+  for (const [dir, files] of below) {
+    if (realDirs.has(dir)) {
+      fillEntries[`${dir}/`] = '';
+      nested.push({ target: join(target, dir), fsType: 'tmpfs', source: 'k3s-sandbox', options: 'mode=0555', rebind: { from: join(rebind.from, dir), files }, within: target });
+    } else {
+      for (const [path, content] of Object.entries(files)) fillEntries[`${dir}/${path}`] = content;
+    }
+  }
+  for (const entry of real) {
+    if (entry.name in fillEntries || below.has(entry.name)) continue;
+    fillEntries[entry.isDirectory() ? `${entry.name}/` : entry.name] = '';
+    binds.push({ target: join(target, entry.name), fsType: 'bind', source: join(rebind.from, entry.name), within: target });
+  }
+  return { fill: fillEntries, mounts: [...binds, ...nested] };
 }
 
 /** Removes a target we created, once nothing is mounted on it. */
@@ -141,7 +186,7 @@ export async function undoMounts(file: string, procRoot = '/proc'): Promise<stri
         throw new Error(`cannot unmount ${record.target}: another mount (${topmost.fsType}, id ${topmost.id}) sits on top of ours; unmount it first`);
       }
       await runMount(['umount', record.target], `unmount ${record.target}`);
-      changes.push(`unmounted ${describe(record)}`);
+      if (!record.within) changes.push(`unmounted ${describe(record)}`);
     }
     removeCreated(record);
     journal.mounts.pop();
@@ -170,8 +215,9 @@ export async function applyMounts(file: string, specs: MountSpec[], hiddenSysctl
   const changes = await undoMounts(file, procRoot);
   if (specs.length === 0) return changes;
   const journal: MountJournal = { complete: false, key, mounts: [], hiddenSysctls };
+  const queue = [...specs];
   try {
-    for (const spec of specs) {
+    for (let spec = queue.shift(); spec !== undefined; spec = queue.shift()) {
       const record: MountRecord = { ...spec, idsBefore: currentMounts(procRoot).filter((m) => m.mountPoint === spec.target).map((m) => m.id) };
       if (spec.createTarget && !existsSync(spec.target)) {
         record.created = true;
@@ -188,7 +234,12 @@ export async function applyMounts(file: string, specs: MountSpec[], hiddenSysctl
       if (record.id === undefined) throw new Error(`mount of ${describe(spec)} succeeded but ${spec.target} is not in ${procRoot}/self/mountinfo`);
       writeJournal(file, journal);
       if (spec.fill) fill(spec.target, spec.fill);
-      changes.push(`mounted ${describe(spec)}`);
+      if (spec.rebind) {
+        const expanded = expandRebind(spec.target, spec.rebind);
+        fill(spec.target, expanded.fill);
+        queue.unshift(...expanded.mounts);
+      }
+      if (!spec.within) changes.push(`mounted ${describe(spec)}`);
     }
     journal.complete = true;
     writeJournal(file, journal);

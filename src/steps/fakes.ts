@@ -182,7 +182,7 @@ export function syncIptablesLegacy(paths: Pick<Paths, 'libDir' | 'iptablesBinDir
   return changes;
 }
 
-/** Where the overlays' layers live: a tmpfs of ours, so nothing of them outlives the mounts. */
+/** Where the overlays' layers (or the rebind variant's saved bind of /proc/sys) live: a tmpfs of ours, so nothing of them outlives the mounts. */
 export function overlayLayersDir(paths: Pick<Paths, 'libDir'>): string {
   return join(paths.libDir, 'proc-sys-layers');
 }
@@ -197,7 +197,10 @@ function topDirectory(path: string): string {
  * at all): a tmpfs at the cgroup root with one cgroup v1 hierarchy per controller, the way a container runtime
  * prepares /sys/fs/cgroup; /dev/null bound over a missing /dev/kmsg; and for `overlay` fakes a tmpfs holding each
  * overlay's upper layer (the fake files, `<value>\n`) and work directory, then an overlay over each /proc/sys
- * directory that holds a fake. Untouched entries of those directories stay the live ones.
+ * directory that holds a fake; for `rebind` fakes (gVisor refusing overlays) that tmpfs holds a bind of /proc/sys
+ * (`real`, which our later mounts do not cover), then a tmpfs over each top /proc/sys directory holding a fake gets the
+ * fake files and every other entry bound back from `real` (Rebind in src/fakes/mounts.ts). Either way untouched
+ * entries of those directories stay the live ones.
  */
 export function mountSpecsFor(plan: Plan, paths: Pick<Paths, 'libDir'>, options: Pick<FakesOptions, 'devDir' | 'cgroupRoot' | 'procSysDir'> = {}): MountSpec[] {
   const specs: MountSpec[] = [];
@@ -209,11 +212,20 @@ export function mountSpecsFor(plan: Plan, paths: Pick<Paths, 'libDir'>, options:
     }
   }
   if (plan.fakes.kmsgBind) specs.push({ target: join(options.devDir ?? '/dev', 'kmsg'), fsType: 'bind', source: '/dev/null', createTarget: 'file' });
-  if (plan.fakes.procSys === 'overlay' && Object.keys(plan.fakes.sysctls).length > 0) {
+  if ((plan.fakes.procSys === 'overlay' || plan.fakes.procSys === 'rebind') && Object.keys(plan.fakes.sysctls).length > 0) {
     const layers = overlayLayersDir(paths);
     const procSys = options.procSysDir ?? '/proc/sys';
     if (/[,:\s]/.test(layers + procSys)) throw new Error(`overlay layers cannot live at ${layers}: the path holds a comma, colon or space (set K3S_SANDBOX_LIB_DIR to a plain path)`);
     const tops = [...new Set(Object.keys(plan.fakes.sysctls).map(topDirectory))].sort();
+    if (plan.fakes.procSys === 'rebind') {
+      specs.push({ target: layers, fsType: 'tmpfs', source: 'k3s-sandbox', options: 'mode=0700', createTarget: 'dir', fill: { 'real/': '' } });
+      specs.push({ target: join(layers, 'real'), fsType: 'bind', source: procSys });
+      for (const top of tops) {
+        const files = Object.fromEntries(Object.entries(plan.fakes.sysctls).filter(([path]) => topDirectory(path) === top).map(([path, value]) => [path.slice(top.length + 1), `${value}\n`]));
+        specs.push({ target: join(procSys, top), fsType: 'tmpfs', source: 'k3s-sandbox', options: 'mode=0555', rebind: { from: join(layers, 'real', top), files } });
+      }
+      return specs;
+    }
     const fill: Record<string, string> = {};
     for (const top of tops) Object.assign(fill, { [`${top}/upper/`]: '', [`${top}/work/`]: '' });
     for (const [path, value] of Object.entries(plan.fakes.sysctls)) fill[`${topDirectory(path)}/upper/${path.slice(topDirectory(path).length + 1)}`] = `${value}\n`;
@@ -246,7 +258,7 @@ export async function applyFakes(plan: Plan, paths: Paths, options: FakesOptions
   ];
   if (plan.fakes.datastoreDir) changes.push(...ensureDatastoreDir(plan.fakes.datastoreDir));
   const specs = mountSpecsFor(plan, paths, options);
-  const overlaid = new Set(specs.filter((spec) => spec.fsType === 'overlay').map((spec) => basename(spec.target)));
+  const overlaid = new Set(specs.filter((spec) => spec.fsType === 'overlay' || spec.rebind).map((spec) => basename(spec.target)));
   const hidden = (options.sysctlFacts ?? []).filter((fact) => overlaid.has(topDirectory(fact.path)));
   changes.push(...(await applyMounts(mountJournalFile(paths), specs, hidden, options.procRoot)));
   return changes;
@@ -256,7 +268,7 @@ export async function applyFakes(plan: Plan, paths: Paths, options: FakesOptions
 export async function fakes(plan: Plan, facts: Pick<ProbeFacts, 'iptables' | 'sysctls' | 'mounts'>, shared: Pick<Shared, 'paths' | 'status'>): Promise<string[]> {
   const changes = await applyFakes(plan, shared.paths, { iptablesLegacy: facts.iptables.legacy, sysctlFacts: facts.sysctls });
   for (const change of changes) shared.status.info(change);
-  if (plan.fakes.procSys === 'overlay' && !facts.mounts.namespacesIsolate) {
+  if ((plan.fakes.procSys === 'overlay' || plan.fakes.procSys === 'rebind') && !facts.mounts.namespacesIsolate) {
     shared.status.warn("the /proc/sys fakes are sandbox-wide (this gVisor's mount namespaces do not isolate): every process here sees them until `k3s-sandbox down`");
   }
   return changes;

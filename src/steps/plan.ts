@@ -61,36 +61,45 @@ function isFatal(path: string): boolean {
   return K3S_SYSCTLS.some((sysctl) => sysctl.path === path && sysctl.fatal);
 }
 
-/** Whether the sandbox lets us mount the fakes, and how: overlays (gVisor), or binds in a private mount namespace. */
-function mountWay(facts: ProbeFacts): { way: 'overlay' | 'bind'; reason: string } | { cannot: string } {
+/**
+ * Whether the sandbox lets us mount the fakes, and how: in gVisor overlays, else (refused, or fakes=rebind) a tmpfs per
+ * directory with the real entries bound back; on a real kernel binds in a private mount namespace.
+ */
+function mountWay(facts: ProbeFacts, config: Pick<Config, 'fakes'>): { way: 'overlay' | 'rebind' | 'bind'; reason: string } | { cannot: string } {
   const { mounts } = facts;
   if (!mounts.tested) return { cannot: mounts.reason };
-  if (facts.gvisor && mounts.overlay) {
-    const scope = mounts.namespacesIsolate
-      ? 'they are sandbox-wide'
-      : "sandbox-wide: this gVisor's mount namespaces do not isolate, so every process in the sandbox sees the faked values";
+  const scope = mounts.namespacesIsolate
+    ? 'they are sandbox-wide'
+    : "sandbox-wide: this gVisor's mount namespaces do not isolate, so every process in the sandbox sees the faked values";
+  if (facts.gvisor && mounts.overlay && config.fakes !== 'rebind') {
     return { way: 'overlay', reason: `gVisor accepts an overlay over a /proc/sys directory (${scope}); nothing is traced` };
   }
+  if (facts.gvisor && mounts.tmpfs && mounts.bind) {
+    const why = config.fakes === 'rebind' ? 'asked for (fakes=rebind)' : 'gVisor refuses an overlay but mounts a tmpfs and binds';
+    return { way: 'rebind', reason: `${why}: a tmpfs over each /proc/sys directory holding a fake, its real entries bound back live (${scope}); nothing is traced` };
+  }
+  if (config.fakes === 'rebind') return { cannot: facts.gvisor ? `the rebind variant needs a tmpfs and a bind (${mounts.reason})` : 'the rebind variant is for gVisor (a real kernel uses binds in a private mount namespace)' };
   const missing = facts.sysctls.filter((fact) => fact.state === 'missing' && isFatal(fact.path)).map((fact) => fact.path);
   if (!facts.gvisor && mounts.namespacesIsolate && missing.length === 0) {
     return { way: 'bind', reason: "the fake files are bound over the read-only ones in k3s's own mount namespace (the rest of the machine keeps its values); nothing is traced" };
   }
   if (!mounts.namespacesIsolate && !facts.gvisor) return { cannot: `mount namespaces do not isolate here (${mounts.reason}), and binds over /proc/sys would change it for everyone` };
   if (missing.length > 0 && !facts.gvisor) return { cannot: `a bind needs an existing file, and ${missing.join(', ')} is missing` };
-  return { cannot: `an overlay over /proc/sys is refused (${mounts.reason})` };
+  return { cannot: `neither an overlay nor a tmpfs with binds can be mounted (${mounts.reason})` };
 }
 
 /**
  * Pure: how sandboxed-node serves the missing or read-only /proc/sys files. fakes=auto mounts them where the sandbox
- * allows it (no ptrace stop per open, so k3s runs at native speed), else uses the interceptor; mount and intercept force one.
+ * allows it (no ptrace stop per open, so k3s runs at native speed), else uses the interceptor; mount and intercept force one,
+ * rebind forces gVisor's tmpfs-plus-rebind variant (which auto uses only where an overlay is refused).
  */
 export function fakesChoice(facts: ProbeFacts, config: Pick<Config, 'fakes'>): FakesChoice {
   if (config.fakes === 'intercept') return { procSys: 'intercept', reason: 'asked for (fakes=intercept)' };
   if (facts.sysctls.length === 0) return { procSys: 'none', reason: 'every /proc/sys file k3s needs is there and writable' };
-  const mount = mountWay(facts);
+  const mount = mountWay(facts, config);
   if ('way' in mount) return { procSys: mount.way, reason: mount.reason };
-  if (config.fakes === 'mount') {
-    return { blocker: { problem: `fakes=mount, but the fakes cannot be mounted here: ${mount.cannot}`, remedy: 'run as root with CAP_SYS_ADMIN (docker run --cap-add SYS_ADMIN), or set fakes (K3S_SANDBOX_FAKES) to auto or intercept' } };
+  if (config.fakes === 'mount' || config.fakes === 'rebind') {
+    return { blocker: { problem: `fakes=${config.fakes}, but the fakes cannot be mounted here: ${mount.cannot}`, remedy: 'run as root with CAP_SYS_ADMIN (docker run --cap-add SYS_ADMIN), or set fakes (K3S_SANDBOX_FAKES) to auto or intercept' } };
   }
   return { procSys: 'intercept', reason: `the fakes cannot be mounted here (${mount.cannot})` };
 }
@@ -293,6 +302,7 @@ function planServer(draft: Draft, facts: ProbeFacts, paths: PlanPaths): void {
 const SERVED_BY: Record<Exclude<ProcSysFakes, 'none'>, string> = {
   intercept: 'the interceptor serves',
   overlay: 'overlays over their /proc/sys directories serve',
+  rebind: 'tmpfs mounts over their /proc/sys directories, the real entries bound back, serve',
   bind: "binds in k3s's own mount namespace serve",
 };
 

@@ -222,53 +222,56 @@ function lastCapability(mask: bigint): number | null {
 }
 
 /**
- * Throwaway mounts in `scratch`, as one short shell script: a tmpfs, an overlay over a directory of it, and a tmpfs
- * mounted in a new mount namespace (propagation slave, as launch would use it), which isolates when the parent does
+ * Throwaway mounts in `scratch`, as one short shell script: a tmpfs, an overlay over a directory of it, a bind of one
+ * of its directories onto another (the tmpfs-plus-rebind fakes need it), and a tmpfs mounted in a new mount namespace
+ * (propagation slave, as launch would use it), which isolates when the parent does
  * not see it. A probe killed halfway leaves scratch mounts, so the script first takes off any it finds. /proc/sys
  * itself is never touched.
  */
 const MOUNT_TEST_SCRIPT = `
 d="$1"
 mounted() { grep -q " $1 " /proc/self/mountinfo; }
-for m in "$d/t/ns" "$d/t/o" "$d/t"; do while mounted "$m"; do umount "$m" || break; done; done
+for m in "$d/t/ns" "$d/t/b" "$d/t/o" "$d/t"; do while mounted "$m"; do umount "$m" || break; done; done
 mkdir -p "$d/t"
-tmpfs=no overlay=no isolate=no
+tmpfs=no overlay=no bind=no isolate=no
 if mount -t tmpfs k3s-sandbox-probe "$d/t" 2>/dev/null; then
   tmpfs=yes
-  mkdir "$d/t/l" "$d/t/u" "$d/t/w" "$d/t/o" "$d/t/ns"
+  mkdir "$d/t/l" "$d/t/u" "$d/t/w" "$d/t/o" "$d/t/b" "$d/t/ns"
   if mount -t overlay k3s-sandbox-probe -o "lowerdir=$d/t/l,upperdir=$d/t/u,workdir=$d/t/w" "$d/t/o" 2>/dev/null; then
     overlay=yes; umount "$d/t/o"
   fi
+  if mount --bind "$d/t/l" "$d/t/b" 2>/dev/null; then bind=yes; umount "$d/t/b"; fi
   if unshare --mount --propagation slave sh -c 'mount -t tmpfs k3s-sandbox-probe "$1"' sh "$d/t/ns" 2>/dev/null; then
     if mounted "$d/t/ns"; then umount "$d/t/ns"; else isolate=yes; fi
   fi
   umount "$d/t"
 fi
 rmdir "$d/t" "$d" 2>/dev/null
-echo "tmpfs=$tmpfs overlay=$overlay isolate=$isolate"
+echo "tmpfs=$tmpfs overlay=$overlay bind=$bind isolate=$isolate"
 `;
 
 async function probeMounts(input: ProbeInput, uid: number, sysAdmin: boolean): Promise<ProbeFacts['mounts']> {
-  const untested = (reason: string) => ({ tested: false, tmpfs: false, overlay: false, namespacesIsolate: false, reason });
+  const untested = (reason: string) => ({ tested: false, tmpfs: false, overlay: false, bind: false, namespacesIsolate: false, reason });
   if (input.mountScratch === undefined) return untested('not tested');
   if (uid !== 0) return untested('not tested: only root mounts');
   if (!sysAdmin) return untested('CAP_SYS_ADMIN is missing, so mount(2) is refused');
   const result = await execa('sh', ['-c', MOUNT_TEST_SCRIPT, 'sh', input.mountScratch], { reject: false });
-  const said = /tmpfs=(yes|no) overlay=(yes|no) isolate=(yes|no)/.exec(String(result.stdout));
+  const said = /tmpfs=(yes|no) overlay=(yes|no) bind=(yes|no) isolate=(yes|no)/.exec(String(result.stdout));
   if (!said) return untested(`the mount test failed: ${String(result.stderr).trim() || `exit ${result.exitCode}`}`);
-  const [tmpfs, overlay, namespacesIsolate] = [said[1] === 'yes', said[2] === 'yes', said[3] === 'yes'];
+  const [tmpfs, overlay, bind, namespacesIsolate] = [said[1] === 'yes', said[2] === 'yes', said[3] === 'yes', said[4] === 'yes'];
   const reason = [
     tmpfs ? 'a tmpfs mounts' : 'a tmpfs mount is refused',
     overlay ? 'an overlay mounts' : 'an overlay mount is refused',
+    bind ? 'a bind mounts' : 'a bind mount is refused',
     namespacesIsolate ? 'mount namespaces isolate' : 'mount namespaces do not isolate (mounts are sandbox-wide)',
   ].join('; ');
-  return { tested: true, tmpfs, overlay, namespacesIsolate, reason };
+  return { tested: true, tmpfs, overlay, bind, namespacesIsolate, reason };
 }
 
-/** The sysctl facts, seen past our own overlays: below them the journal holds what the sandbox had. */
+/** The sysctl facts, seen past our own mounts over /proc/sys directories: below them the journal holds what the sandbox had. */
 function probeSysctls(procRoot: string, journal: MountJournal | undefined, ours: Mount[]): SysctlFact[] {
   const covered = (path: string) =>
-    ours.some((m) => m.fsType === 'overlay' && join(procRoot, 'sys', path).startsWith(m.mountPoint.replace(/^\/proc/, procRoot) + '/'));
+    ours.some((m) => join(procRoot, 'sys', path).startsWith(m.mountPoint.replace(/^\/proc/, procRoot) + '/'));
   return K3S_SYSCTLS.map((s) => {
     if (!covered(s.path)) return probeSysctl(procRoot, s);
     return journal?.hiddenSysctls.find((fact) => fact.path === s.path) ?? { path: s.path, state: 'ok' as const };

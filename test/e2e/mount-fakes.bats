@@ -31,6 +31,15 @@ proc_sys_snapshot() {
     grep -Ev 'random|inode|dentry|file-nr|ns_last_pid|hostname=|uptime'
 }
 our_mounts() { grep -cE ' /proc/sys/| /sys/fs/cgroup| /dev/kmsg | /var/lib/k3s-sandbox/' /proc/self/mountinfo || true; }
+# The tmpfs mounts below /proc/sys (the rebind variant's), by mount point.
+proc_sys_tmpfs() { awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($5 ~ /^\/proc\/sys\// && $(i + 1) == "tmpfs") print $5; break } }' /proc/self/mountinfo | sort | tr '\n' ' '; }
+# Interceptors given the fake tree, i.e. serving /proc/sys (one may run for other reasons, without it).
+proc_sys_interceptors() {
+  for f in /proc/[0-9]*/cmdline; do
+    argv="$(tr '\0' '\n' <"$f" 2>/dev/null)" || continue
+    case "$(printf '%s\n' "$argv" | head -n 1)" in *k3s-sandbox-intercept) printf '%s\n' "$argv" | grep -qx -- --fake-root && echo serving ;; esac
+  done | grep -c serving || true
+}
 HELPERS
 }
 
@@ -39,12 +48,12 @@ scenario() {
 $1"
 }
 
-@test "gVisor as root: sandboxed-node comes up with mount fakes and no interceptor; kubelet's tunables work for any process; down leaves /proc/sys as it found it" {
+@test "gVisor as root: sandboxed-node comes up with mount fakes and no interceptor serving /proc/sys; kubelet's tunables work for any process; down leaves /proc/sys as it found it" {
   run scenario '
     proc_sys_snapshot >/tmp/before
     ks up --mode sandboxed-node --wait-node >out 2>err || { cat out err; exit 1; }
     cat out err
-    echo "interceptors: $(interceptors)"
+    echo "interceptors serving /proc/sys: $(proc_sys_interceptors)"
     echo "panic: $(cat /proc/sys/kernel/panic)"
     setpriv --reuid 65534 --regid 65534 --clear-groups --bounding-set=-sys_admin "$TUNABLES" >/dev/null && echo "tunables as uid 65534: ok"
     ks doctor --mode sandboxed-node | grep -E "mounts:|sandboxed-node" || true
@@ -60,10 +69,10 @@ $1"
   [[ "$output" =~ "k3s-sandbox: ready in "[0-9.]+"s, mode sandboxed-node (gVisor), node "[a-z0-9-]+" Ready" ]]
   [[ "$output" =~ "overlays over their /proc/sys directories serve" ]]
   [[ "$output" =~ "the /proc/sys fakes are sandbox-wide" ]]
-  [[ "$output" =~ "interceptors: 0" ]]
+  [[ "$output" =~ "interceptors serving /proc/sys: 0" ]]
   [[ "$output" =~ "panic: 10" ]]
   [[ "$output" =~ "tunables as uid 65534: ok" ]]
-  [[ "$output" =~ "mounts: a tmpfs mounts; an overlay mounts; mount namespaces do not isolate" ]]
+  [[ "$output" =~ "mounts: a tmpfs mounts; an overlay mounts; a bind mounts; mount namespaces do not isolate" ]]
   [[ "$output" =~ "second up mounts: 0" ]]
   [[ "$output" =~ "proc/sys unchanged" ]]
   [[ "$output" =~ "mounts left: 0" ]]
@@ -184,4 +193,51 @@ $1"
   [[ "$output" =~ "interceptors: 0" ]]
   [ "$(values)" = "$host_before" ]
   [ "$(wc -l </proc/self/mountinfo)" = "$mounts_before" ]
+}
+
+# The rebind variant, which auto picks in a gVisor that refuses overlays but mounts a tmpfs and binds. This runsc accepts
+# overlays and no runsc flag refuses them, so fakes=rebind (documented: forces the variant) makes the real mechanism run.
+@test "gVisor, fakes=rebind: after 10 ups SIGKILLed at random points, sandboxed-node comes up on tmpfs mounts with the real entries bound back; live entries stay live; a second up reuses them; down leaves /proc/sys as it found it" {
+  run scenario '
+    export K3S_SANDBOX_FAKES=rebind
+    proc_sys_snapshot >/tmp/before
+    for i in $(seq 10); do
+      node "$BUNDLE" up --mode sandboxed-node >/dev/null 2>&1 & pid=$!
+      sleep "0.$((RANDOM % 30))$((RANDOM % 10))"
+      kill -KILL "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+      [ $((i % 2)) -eq 0 ] && ks down >/dev/null 2>&1
+      echo "round $i: $(our_mounts) mounts"
+    done
+    ks up --mode sandboxed-node --wait-node >out 2>err || { cat out err; exit 1; }
+    cat out err
+    echo "interceptors serving /proc/sys: $(proc_sys_interceptors)"
+    echo "tmpfs over /proc/sys: $(proc_sys_tmpfs)"
+    echo "panic: $(cat /proc/sys/kernel/panic) root_maxkeys: $(cat /proc/sys/kernel/keys/root_maxkeys) route_localnet: $(cat /proc/sys/net/ipv4/conf/all/route_localnet)"
+    proc_sys_snapshot >/tmp/mounted
+    comm -23 <(sort /tmp/before) <(sort /tmp/mounted)
+    echo "entries or values lost while mounted: $(comm -23 <(sort /tmp/before) <(sort /tmp/mounted) | grep -vc overcommit_memory || true)"
+    hostname rebind-live; echo "hostname: $(cat /proc/sys/kernel/hostname)"
+    setpriv --reuid 65534 --regid 65534 --clear-groups --bounding-set=-sys_admin "$TUNABLES" >/dev/null && echo "tunables as uid 65534: ok"
+    ks up --mode sandboxed-node >again 2>&1; echo "second up mounts: $(grep -c "mounted" again || true)"
+    ks down >/dev/null 2>&1
+    proc_sys_snapshot >/tmp/after
+    diff /tmp/before /tmp/after && echo "proc/sys unchanged"
+    echo "mounts left: $(our_mounts)"
+  '
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ "mode sandboxed-node (gVisor), node "[a-z0-9-]+" Ready" ]]
+  [[ "$output" =~ "tmpfs mounts over their /proc/sys directories, the real entries bound back, serve" ]]
+  [[ "$output" =~ "asked for (fakes=rebind)" ]]
+  [[ "$output" =~ "the /proc/sys fakes are sandbox-wide" ]]
+  [[ "$output" =~ "interceptors serving /proc/sys: 0" ]]
+  [[ "$output" =~ "tmpfs over /proc/sys: /proc/sys/kernel /proc/sys/net /proc/sys/net/ipv4 /proc/sys/vm " ]]
+  [[ "$output" =~ "panic: 10 root_maxkeys: 1000000 route_localnet: 1" ]]
+  [[ "$output" =~ "entries or values lost while mounted: 0" ]]
+  [[ "$output" =~ "hostname: rebind-live" ]]
+  [[ "$output" =~ "tunables as uid 65534: ok" ]]
+  [[ "$output" =~ "second up mounts: 0" ]]
+  [[ "$output" =~ "proc/sys unchanged" ]]
+  [[ "$output" =~ "mounts left: 0" ]]
 }

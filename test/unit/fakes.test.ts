@@ -8,6 +8,7 @@ import { runInGvisor } from './helpers/gvisor.js';
 import type { Plan } from '../../src/context.js';
 import { resolvePaths } from '../../src/paths.js';
 import { applyFakes, syncFakeTree } from '../../src/steps/fakes.js';
+import { expandRebind } from '../../src/fakes/mounts.js';
 import { REPO } from './helpers/repo.js';
 
 
@@ -129,7 +130,13 @@ test('iptables-legacy: PATH dir of symlinks to the legacy tools that exist; the 
   assert.equal(existsSync(paths.iptablesBinDir), false);
 });
 
-test('in real gVisor: the cgroup v1 tree, the /dev/kmsg bind and /proc/sys overlays are made once, serve the fakes, are seen past by the probe, and come off leaving /proc/sys as it was', (t) => {
+// Both ways of mounting the /proc/sys fakes in gVisor: overlays, and the rebind variant (a tmpfs per directory, the real
+// entries bound back from a saved bind of /proc/sys) that auto uses where overlays are refused.
+const GVISOR_PROC_SYS_WAYS = [
+  { procSys: 'overlay', first: 'mounted an overlay at /proc/sys/kernel' },
+  { procSys: 'rebind', first: 'mounted a tmpfs at /proc/sys/kernel with its real entries bound back (and the directories below it that hold fakes)' },
+];
+for (const way of GVISOR_PROC_SYS_WAYS) test(`in real gVisor: the cgroup v1 tree, the /dev/kmsg bind and /proc/sys fakes by ${way.procSys} are made once, serve the fakes, are seen past by the probe, and come off leaving /proc/sys as it was`, (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'k3s-sandbox-fakes-gvisor-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const script = join(dir, 'fakes.mts');
@@ -151,10 +158,12 @@ test('in real gVisor: the cgroup v1 tree, the /dev/kmsg bind and /proc/sys overl
       "const proc0 = snapshot();",
       "const before = await probe(true);",
       "const sysctls = Object.fromEntries(before.sysctls.map((s) => [s.path, s.path === 'vm/overcommit_memory' ? '1' : '10']));",
-      "const plan = { fakes: { procSys: 'overlay', sysctls, cniStandIn: false, kmsgBind: true, iptablesLegacy: false, cgroupV1Mounts: ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids'] } };",
+      `const plan = { fakes: { procSys: '${way.procSys}', sysctls, cniStandIn: false, kmsgBind: true, iptablesLegacy: false, cgroupV1Mounts: ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids'] } };`,
       "const first = await applyFakes(plan, paths, { sysctlFacts: before.sysctls });",
       "const second = await applyFakes(plan, paths, { sysctlFacts: before.sysctls });",
       "const seenPast = await probe(true);",
+      // Every entry and value there was is still there while mounted (but the read-only overcommit_memory, now a fake).
+      "const mid = new Set(snapshot().split('\\n')); const lost = proc0.split('\\n').filter((l) => !mid.has(l) && !l.includes('overcommit_memory'));",
       "const seen = await probe(false);",
       "const panic = readFileSync('/proc/sys/kernel/panic', 'utf8');",
       "writeFileSync('/proc/sys/vm/overcommit_memory', '1'); const overcommit = readFileSync('/proc/sys/vm/overcommit_memory', 'utf8');",
@@ -162,7 +171,7 @@ test('in real gVisor: the cgroup v1 tree, the /dev/kmsg bind and /proc/sys overl
       "const undone = await undoMounts(journal);",
       "const proc1 = snapshot();",
       "const mountsLeft = readFileSync('/proc/self/mountinfo', 'utf8').split('\\n').filter((l) => /\\/proc\\/sys|\\/sys\\/fs\\/cgroup|\\/dev\\/kmsg|proc-sys-layers/.test(l));",
-      "process.stdout.write(JSON.stringify({ before: pick(before), first, second, seenPast: pick(seenPast), seen: pick(seen), panic, overcommit, hostname, undone, same: proc0 === proc1, kmsgLeft: existsSync('/dev/kmsg'), journalLeft: existsSync(journal), mountsLeft }));",
+      "process.stdout.write(JSON.stringify({ before: pick(before), first, second, seenPast: pick(seenPast), seen: pick(seen), panic, overcommit, hostname, lost, undone, same: proc0 === proc1, kmsgLeft: existsSync('/dev/kmsg'), journalLeft: existsSync(journal), mountsLeft }));",
     ].join('\n'),
   );
   const run = runInGvisor(t, [process.execPath, '--import', 'tsx', script]);
@@ -174,7 +183,7 @@ test('in real gVisor: the cgroup v1 tree, the /dev/kmsg bind and /proc/sys overl
   assert.deepEqual(report.before.cgroup, { version: null, controllers: [] });
   assert.ok(report.first.includes('mounted /dev/null bound over /dev/kmsg'), report.first.join('\n'));
   assert.ok(report.first.includes('mounted the memory cgroup at /sys/fs/cgroup/memory'), report.first.join('\n'));
-  assert.ok(report.first.includes('mounted an overlay at /proc/sys/kernel'), report.first.join('\n'));
+  assert.ok(report.first.includes(way.first), report.first.join('\n'));
   assert.deepEqual(report.second, [], 'the second run reuses the complete set');
   assert.deepEqual(report.seenPast, report.before, 'the probe sees the sandbox past our mounts');
   assert.equal(report.seen.kmsg, true);
@@ -182,6 +191,7 @@ test('in real gVisor: the cgroup v1 tree, the /dev/kmsg bind and /proc/sys overl
   assert.equal(report.panic, '10\n');
   assert.equal(report.overcommit.trim(), '1');
   assert.equal(report.hostname.trim(), 'live-entry', 'untouched entries stay live');
+  assert.deepEqual(report.lost, [], 'while mounted, every other entry and value is the sandbox\'s');
   assert.ok(report.undone.length >= 9, report.undone.join('\n'));
   assert.equal(report.same, true, 'every /proc/sys entry and value is as before');
   assert.equal(report.kmsgLeft, false);
@@ -222,4 +232,33 @@ test('8 concurrent processes making the same fakes all succeed and leave one cle
   assert.deepEqual(codes, Array(8).fill(0));
   const files = spawnSync('find', [paths.libDir, '-type', 'f', '-printf', '%P\\n'], { encoding: 'utf8' }).stdout.trim().split('\n').sort();
   assert.deepEqual(files, ['cni/bin/host-local', 'fake-root/proc/sys/kernel/keys/root_maxkeys', 'fake-root/proc/sys/kernel/panic', 'fake-root/proc/sys/net/ipv4/conf/all/route_localnet']);
+});
+
+test('rebind expansion: fake files on the tmpfs, every other entry a placeholder with the real one bound over it, a real directory holding fakes gets its own tmpfs, a missing one is made on this one', (t) => {
+  const { root } = tempLib(t);
+  const real = join(root, 'real', 'net');
+  mkdirSync(join(real, 'core'), { recursive: true });
+  mkdirSync(join(real, 'ipv4'), { recursive: true });
+  writeFileSync(join(real, 'unix_max'), '10\n');
+  writeFileSync(join(real, 'ro_file'), '0\n');
+  const expanded = expandRebind('/proc/sys/net', {
+    from: real,
+    files: { ro_file: '1\n', 'ipv4/conf/all/route_localnet': '1\n', 'bridge/bridge-nf-call-iptables': '1\n' },
+  });
+  assert.deepEqual(expanded.fill, {
+    ro_file: '1\n',
+    'ipv4/': '',
+    'bridge/bridge-nf-call-iptables': '1\n',
+    'core/': '',
+    unix_max: '',
+  });
+  assert.deepEqual(expanded.mounts, [
+    { target: '/proc/sys/net/core', fsType: 'bind', source: join(real, 'core'), within: '/proc/sys/net' },
+    { target: '/proc/sys/net/unix_max', fsType: 'bind', source: join(real, 'unix_max'), within: '/proc/sys/net' },
+    {
+      target: '/proc/sys/net/ipv4', fsType: 'tmpfs', source: 'k3s-sandbox', options: 'mode=0555',
+      rebind: { from: join(real, 'ipv4'), files: { 'conf/all/route_localnet': '1\n' } }, within: '/proc/sys/net',
+    },
+  ]);
+  assert.deepEqual(expandRebind('/x', { from: join(root, 'absent'), files: { a: '1\n' } }), { fill: { a: '1\n' }, mounts: [] });
 });

@@ -317,14 +317,30 @@ test('plan: a flag wanted for two reasons appears once, with both reasons', () =
 // Issue 13: how sandboxed-node serves its /proc/sys fakes, from the probe's mount facts and the fakes option.
 const READ_ONLY_PROC_SYS = facts(privilegedDockerFacts, {
   sysctls: [{ path: 'vm/overcommit_memory', state: 'unwritable', value: '0' }, { path: 'kernel/panic', state: 'unwritable', value: '0' }],
-  mounts: { tested: true, tmpfs: true, overlay: true, namespacesIsolate: true, reason: 'a tmpfs mounts; an overlay mounts; mount namespaces isolate' },
+  mounts: { tested: true, tmpfs: true, overlay: true, bind: true, namespacesIsolate: true, reason: 'a tmpfs mounts; an overlay mounts; a bind mounts; mount namespaces isolate' },
 });
 const FAKES_TABLE: { name: string; facts: ProbeFacts; fakes: Config['fakes']; procSys: string | RegExp; reason: RegExp }[] = [
   { name: 'gVisor as root with CAP_SYS_ADMIN, auto → overlays, said to be sandbox-wide', facts: gvisorMountFacts(), fakes: 'auto', procSys: 'overlay', reason: /sandbox-wide: this gVisor's mount namespaces do not isolate/ },
   { name: 'gVisor, fakes=intercept → the interceptor', facts: gvisorMountFacts(), fakes: 'intercept', procSys: 'intercept', reason: /asked for \(fakes=intercept\)/ },
   {
+    name: 'gVisor refusing overlays but mounting a tmpfs and binds, auto → rebind, said to be sandbox-wide',
+    facts: { ...gvisorMountFacts(), mounts: { ...gvisorMountFacts().mounts, overlay: false } },
+    fakes: 'auto', procSys: 'rebind', reason: /^gVisor refuses an overlay but mounts a tmpfs and binds: .*sandbox-wide/,
+  },
+  {
+    name: 'gVisor refusing overlays, fakes=mount → rebind',
+    facts: { ...gvisorMountFacts(), mounts: { ...gvisorMountFacts().mounts, overlay: false } },
+    fakes: 'mount', procSys: 'rebind', reason: /refuses an overlay/,
+  },
+  { name: 'gVisor with working overlays, fakes=rebind → rebind', facts: gvisorMountFacts(), fakes: 'rebind', procSys: 'rebind', reason: /^asked for \(fakes=rebind\)/ },
+  {
+    name: 'gVisor refusing overlays and binds, auto → the interceptor, naming why',
+    facts: { ...gvisorMountFacts(), mounts: { ...gvisorMountFacts().mounts, overlay: false, bind: false } },
+    fakes: 'auto', procSys: 'intercept', reason: /neither an overlay nor a tmpfs with binds can be mounted/,
+  },
+  {
     name: 'gVisor without CAP_SYS_ADMIN, auto → the interceptor, naming why',
-    facts: { ...gvisorFacts(), mounts: { tested: false, tmpfs: false, overlay: false, namespacesIsolate: false, reason: 'CAP_SYS_ADMIN is missing, so mount(2) is refused' } },
+    facts: { ...gvisorFacts(), mounts: { tested: false, tmpfs: false, overlay: false, bind: false, namespacesIsolate: false, reason: 'CAP_SYS_ADMIN is missing, so mount(2) is refused' } },
     fakes: 'auto', procSys: 'intercept', reason: /cannot be mounted here \(CAP_SYS_ADMIN is missing/,
   },
   { name: 'real kernel, read-only /proc/sys, namespaces isolate → binds in k3s\'s namespace', facts: READ_ONLY_PROC_SYS, fakes: 'auto', procSys: 'bind', reason: /own mount namespace/ },
@@ -372,6 +388,16 @@ test('plan: fakes=mount where nothing can be mounted is a PlanError naming why a
   const noInterceptor = { ...gvisorMountFacts(), programs: { ...gvisorFacts().programs, intercept: { path: '/x/k3s-sandbox-intercept', executable: false } } };
   assert.equal(planFor(noInterceptor, config({ mode: 'sandboxed-node' }), PATHS).fakes.procSys, 'overlay');
   assert.deepEqual(blockersFor('sandboxed-node', { ...noInterceptor, ptrace: { usable: false, scope: 3, reason: 'off' } }, config()), []);
+});
+
+test('plan: fakes=rebind where it cannot be (no bind in gVisor; a real kernel) is a PlanError naming why', () => {
+  const noBind = { ...gvisorMountFacts(), mounts: { ...gvisorMountFacts().mounts, bind: false } };
+  assert.throws(() => planFor(noBind, config({ mode: 'sandboxed-node', fakes: 'rebind' }), PATHS), /fakes=rebind, but the fakes cannot be mounted here: the rebind variant needs a tmpfs and a bind/);
+  assert.throws(() => planFor(READ_ONLY_PROC_SYS, config({ mode: 'sandboxed-node', fakes: 'rebind' }), PATHS), /the rebind variant is for gVisor/);
+  const planned = planFor(gvisorMountFacts(), config({ mode: 'sandboxed-node', fakes: 'rebind' }), PATHS);
+  assert.equal(planned.fakes.procSys, 'rebind');
+  assert.deepEqual(planned.k3sWrapper, []);
+  assert.ok(planned.remedies.some((r) => /^tmpfs mounts over their \/proc\/sys directories, the real entries bound back, serve 10 fake/.test(r.remedy)), JSON.stringify(planned.remedies));
 });
 
 test('plan: kernel/cap_last_cap, missing in gVisor, is faked with the highest capability of the bounding set', () => {

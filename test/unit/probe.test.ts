@@ -277,14 +277,14 @@ function mountProbeScript(dir: string): string {
   return script;
 }
 
-test('probe: mount capability in real gVisor: tmpfs and overlay mount, namespaces do not isolate; nothing left mounted', (t) => {
+test('probe: mount capability in real gVisor: tmpfs, overlay and bind mount, namespaces do not isolate; nothing left mounted', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'k3s-sandbox-probe-mounts-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const run = runInGvisor(t, [process.execPath, '--import', 'tsx', mountProbeScript(dir)]);
   if (!run) return;
   assert.equal(run.status, 0, run.output);
   const report = JSON.parse(run.output.slice(run.output.indexOf('{'))) as { mounts: ProbeFacts['mounts']; lastCap: number; leftMounted: number };
-  assert.deepEqual({ ...report.mounts, reason: undefined }, { tested: true, tmpfs: true, overlay: true, namespacesIsolate: false, reason: undefined });
+  assert.deepEqual({ ...report.mounts, reason: undefined }, { tested: true, tmpfs: true, overlay: true, bind: true, namespacesIsolate: false, reason: undefined });
   assert.match(report.mounts.reason, /mount namespaces do not isolate \(mounts are sandbox-wide\)/);
   assert.equal(report.lastCap, 37);
   assert.equal(report.leftMounted, 0);
@@ -297,14 +297,14 @@ test('probe: mount capability natively, in a private mount namespace: namespaces
   const run = spawnSync('unshare', ['--mount', '--propagation', 'private', process.execPath, '--import', 'tsx', mountProbeScript(dir)], { cwd: REPO, encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   const report = JSON.parse(run.stdout) as { mounts: ProbeFacts['mounts']; leftMounted: number };
-  assert.deepEqual({ ...report.mounts, reason: undefined }, { tested: true, tmpfs: true, overlay: true, namespacesIsolate: true, reason: undefined });
+  assert.deepEqual({ ...report.mounts, reason: undefined }, { tested: true, tmpfs: true, overlay: true, bind: true, namespacesIsolate: true, reason: undefined });
   assert.equal(report.leftMounted, 0);
 });
 
 test('probe: without a scratch dir or CAP_SYS_ADMIN nothing is mounted and the fact says why', async (t) => {
   const root = privilegedDockerTree({ 'proc/self/status': STATUS('00000000a80425fb') });
   t.after(() => rmSync(root, { recursive: true, force: true }));
-  assert.deepEqual((await probeTree(root)).mounts, { tested: false, tmpfs: false, overlay: false, namespacesIsolate: false, reason: 'not tested' });
+  assert.deepEqual((await probeTree(root)).mounts, { tested: false, tmpfs: false, overlay: false, bind: false, namespacesIsolate: false, reason: 'not tested' });
   const facts = await collectFacts({ procRoot: join(root, 'proc'), sysRoot: join(root, 'sys'), devRoot: join(root, 'dev'), dataDir: join(root, 'data'), httpsPort: 6443, checkPort: false, mountScratch: join(root, 'scratch') });
   assert.match(facts.mounts.reason, /CAP_SYS_ADMIN is missing/);
 });

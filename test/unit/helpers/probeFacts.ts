@@ -18,7 +18,7 @@ export function privilegedDockerFacts(): ProbeFacts {
     defaultRoute: true,
     sysctls: [],
     lastCap: 40,
-    mounts: { tested: false, tmpfs: false, overlay: false, namespacesIsolate: false, reason: 'not tested' },
+    mounts: { tested: false, tmpfs: false, overlay: false, bind: false, namespacesIsolate: false, reason: 'not tested' },
     port: { number: 6443, free: true, reason: '127.0.0.1:6443 is free' },
     dataDir: { path: '/var/lib/rancher/k3s', existingAncestor: '/var/lib', fsType: 'ext4', writable: true, freeBytes: 50 * 2 ** 30 },
     programs: {
@@ -73,6 +73,6 @@ export function gvisorFacts(): ProbeFacts {
 export function gvisorMountFacts(): ProbeFacts {
   return {
     ...gvisorFacts(),
-    mounts: { tested: true, tmpfs: true, overlay: true, namespacesIsolate: false, reason: 'a tmpfs mounts; an overlay mounts; mount namespaces do not isolate (mounts are sandbox-wide)' },
+    mounts: { tested: true, tmpfs: true, overlay: true, bind: true, namespacesIsolate: false, reason: 'a tmpfs mounts; an overlay mounts; a bind mounts; mount namespaces do not isolate (mounts are sandbox-wide)' },
   };
 }
