@@ -2,41 +2,16 @@
 # The bootstrapper end to end: `k3s-sandbox up/status/down` against the k3s double, each scenario in one
 # fresh gVisor sandbox (runsc do), with the double installed as /usr/local/bin/k3s inside it.
 load '../lib/common'
+load '../lib/double-scenario'
 
 setup_file() {
-  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
-  require_built "$FIXTURES_BIN/k3s-double" test/fixtures/build-all.sh
-  require_built "$FIXTURES_BIN/k3s-sandbox-supervise" test/fixtures/build-all.sh
+  require_double_built
 }
 
 # Shell text run first in every sandbox: the double as k3s, helpers from build/fixtures, and small helpers.
 prelude() {
-  cat <<PRELUDE
-set -eu
-# One open file for both streams: runsc gives the sandbox's stdout and stderr their own offsets in the
-# helper's output file, so separate writes to the two would overwrite each other.
-exec 2>&1
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-cp '$FIXTURES_BIN/k3s-double' /usr/local/bin/k3s
-export K3S_SANDBOX_BIN_DIR='$FIXTURES_BIN' K3S_DOUBLE_READY_DELAY=300ms
-BUNDLE='$DIST/k3s-sandbox.mjs'
-PRELUDE
-  cat <<'HELPERS'
-ks() { node "$BUNDLE" "$@"; }
-# argv[0] of every process that is ours: the supervisor, the interceptor, k3s.
-our_processes() {
-  for f in /proc/[0-9]*/cmdline; do
-    argv0="$(tr '\0' '\n' <"$f" 2>/dev/null | head -n 1)" || continue
-    case "$argv0" in *k3s-sandbox-supervise|*k3s-sandbox-intercept|/usr/local/bin/k3s) echo "${f#/proc/} $argv0" ;; esac
-  done
-}
-status_field() { node -e 'const s=JSON.parse(require("fs").readFileSync("/run/k3s-sandbox/status.json","utf8")); console.log(s[process.argv[1]])' "$1"; }
-HELPERS
-}
-
-scenario() {
-  gvisor_script "$(prelude)
-$1"
+  double_prelude
+  our_process_helpers
 }
 
 @test "cold up reaches ready in control-plane mode and publishes a private kubeconfig" {

@@ -3,34 +3,17 @@
 # one fresh gVisor sandbox (runsc do) against the k3s double installed as /usr/local/bin/k3s, with real processes
 # standing in for a closed terminal's background job and for a reused pid.
 load '../lib/common'
+load '../lib/double-scenario'
 
 setup_file() {
-  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
-  require_built "$FIXTURES_BIN/k3s-double" test/fixtures/build-all.sh
-  require_built "$FIXTURES_BIN/k3s-sandbox-supervise" test/fixtures/build-all.sh
+  require_double_built
 }
 
 prelude() {
-  cat <<PRELUDE
-set -eu
-# One open file for both streams (see bootstrapper.bats).
-exec 2>&1
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-cp '$FIXTURES_BIN/k3s-double' /usr/local/bin/k3s
-export K3S_SANDBOX_BIN_DIR='$FIXTURES_BIN' K3S_DOUBLE_READY_DELAY=300ms
-BUNDLE='$DIST/k3s-sandbox.mjs'
-PRELUDE
+  double_prelude
+  our_process_helpers
   cat <<'HELPERS'
-ks() { node "$BUNDLE" "$@"; }
 STATE=/run/k3s-sandbox
-# argv[0] of every process that is ours: the supervisor, the interceptor, k3s.
-our_processes() {
-  for f in /proc/[0-9]*/cmdline; do
-    argv0="$(tr '\0' '\n' <"$f" 2>/dev/null | head -n 1)" || continue
-    case "$argv0" in *k3s-sandbox-supervise|*k3s-sandbox-intercept|/usr/local/bin/k3s) echo "${f#/proc/} $argv0" ;; esac
-  done
-}
-status_field() { node -e 'const s=JSON.parse(require("fs").readFileSync("/run/k3s-sandbox/status.json","utf8")); console.log(s[process.argv[1]])' "$1"; }
 # Field N of /proc/PID/stat, counted after the last ")" (the comm may hold spaces and parentheses).
 stat_field() { sed -E 's/.*\) //' "/proc/$1/stat" | cut -d' ' -f"$(($2 - 2))"; }
 alive() { [ -e "/proc/$1" ] && [ "$(stat_field "$1" 3)" != Z ]; }
@@ -48,11 +31,6 @@ stale_status() {
     "$1" "$2" "${3:+,$3}" >"$STATE/status.json"
 }
 HELPERS
-}
-
-scenario() {
-  gvisor_script "$(prelude)
-$1"
 }
 
 @test "a stale status.json naming a closed terminal's background job: down and up leave the job alone, down removes the file" {

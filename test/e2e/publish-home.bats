@@ -4,24 +4,15 @@
 # runs in one fresh gVisor sandbox: the user `u` prepares the trap with setpriv, then root runs the command under a
 # timeout, and the target outside the home is compared (content, owner, mode) before and after.
 load '../lib/common'
+load '../lib/double-scenario'
 
 setup_file() {
-  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
-  require_built "$FIXTURES_BIN/k3s-double" test/fixtures/build-all.sh
-  require_built "$FIXTURES_BIN/k3s-sandbox-supervise" test/fixtures/build-all.sh
+  require_double_built
 }
 
 prelude() {
-  cat <<PRELUDE
-set -eu
-exec 2>&1
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-cp '$FIXTURES_BIN/k3s-double' /usr/local/bin/k3s
-export K3S_SANDBOX_BIN_DIR='$FIXTURES_BIN' K3S_DOUBLE_READY_DELAY=300ms
-BUNDLE='$DIST/k3s-sandbox.mjs'
-PRELUDE
+  double_prelude
   cat <<'HELPERS'
-ks() { node "$BUNDLE" "$@"; }
 useradd --create-home --shell /bin/bash u
 as_u() { setpriv --reuid=u --regid=u --init-groups "$@"; }
 # Content, owner and mode of each file under a path (coreutils stat needs statx, which gVisor lacks).
@@ -30,11 +21,6 @@ fingerprint() {
   find "$@" -type f -exec md5sum {} + | sort
 }
 HELPERS
-}
-
-scenario() {
-  gvisor_script "$(prelude)
-$1"
 }
 
 @test "~/.kube linked to /etc/apt/apt.conf.d: root's up --user leaves the directory untouched and says why" {

@@ -2,24 +2,9 @@
 # FIXTURES_BIN, DIST). The bootstrapper from the checkout runs the real API server (build/fixtures/k3s-upstream) as k3s,
 # with the helpers from build/fixtures; root's kubectl (a symlink to the fixture, as install.sh links k3s) uses the
 # admin kubeconfig; the simulated node has the default name.
-exec 2>&1
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export K3S_SANDBOX_K3S="$FIXTURES_BIN/k3s-upstream" K3S_SANDBOX_BIN_DIR="$FIXTURES_BIN"
-ln -sfn "$FIXTURES_BIN/k3s-upstream" /usr/local/bin/kubectl
-ln -sfn "$FIXTURES_BIN/helm" /usr/local/bin/helm
-
-ks() { node "$DIST/k3s-sandbox.mjs" "$@"; }
-
-# argv[0] of every process that is ours: the supervisor, the interceptor, k3s.
-our_processes() {
-  local f argv0
-  for f in /proc/[0-9]*/cmdline; do
-    argv0="$(tr '\0' '\n' <"$f" 2>/dev/null | head -n 1)" || continue
-    case "$argv0" in
-      *k3s-sandbox-supervise | *k3s-sandbox-intercept | "$FIXTURES_BIN/k3s-upstream") echo "${f#/proc/} $argv0" ;;
-    esac
-  done
-}
+. "$REPO_ROOT/test/lib/real-server-sandbox.bash"
+real_server_prelude "$FIXTURES_BIN/k3s-upstream"
+use_checkout
 
 export KUBECONFIG=/run/k3s-sandbox/k3s.yaml
 NODE=k3s-sandbox-simulated
