@@ -105,6 +105,13 @@ export interface Plan {
     cgroupV1Mounts?: string[];
     /** A directory (mode 700) for the sqlite datastore, made when the plan moves it off a slow 9p data dir. */
     datastoreDir?: string;
+    /**
+     * The interceptor fakes the mount(2) calls gVisor refuses (--fake-propagation, --rbind-as-bind): kubelet's rshared
+     * root dir and containerd's recursive binds. With /proc/sys fakes by mount, it then traps mount(2) alone.
+     */
+    interceptMounts?: boolean;
+    /** A CNI conflist written into k3s's CNI conf dir (flannel none writes none, and the node stays NotReady without). */
+    cniConfig?: { file: string; content: string };
   };
   /** Directories put in front of PATH for k3s alone. */
   pathPrepend: string[];

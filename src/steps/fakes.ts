@@ -248,6 +248,12 @@ export function ensureDatastoreDir(dir: string): string[] {
   return existed ? [] : [`datastore directory ${dir}`];
 }
 
+/** The plan's CNI conflist in k3s's conf dir (k3s's data dir, so it goes with it). */
+export function writeCniConfig(config: { file: string; content: string }): string[] {
+  makeDirectories(dirname(config.file), 0o755);
+  return writeIfChanged(config.file, config.content, 0o644) ? [`CNI network ${config.file}`] : [];
+}
+
 /** Makes exactly the fakes `plan` asks for; returns what changed, in words. */
 export async function applyFakes(plan: Plan, paths: Paths, options: FakesOptions = {}): Promise<string[]> {
   ensureSafeDir(paths.libDir, paths.libDir);
@@ -257,6 +263,7 @@ export async function applyFakes(plan: Plan, paths: Paths, options: FakesOptions
     ...syncIptablesLegacy(paths, options.iptablesLegacy, plan.fakes.iptablesLegacy),
   ];
   if (plan.fakes.datastoreDir) changes.push(...ensureDatastoreDir(plan.fakes.datastoreDir));
+  if (plan.fakes.cniConfig) changes.push(...writeCniConfig(plan.fakes.cniConfig));
   const specs = mountSpecsFor(plan, paths, options);
   const overlaid = new Set(specs.filter((spec) => spec.fsType === 'overlay' || spec.rebind).map((spec) => basename(spec.target)));
   const hidden = (options.sysctlFacts ?? []).filter((fact) => overlaid.has(topDirectory(fact.path)));

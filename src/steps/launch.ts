@@ -61,9 +61,20 @@ export interface Instance {
   foundReady: boolean;
 }
 
+/** The interceptor and its options: the fake tree when it serves /proc/sys, the mount fakes when the plan asks for them; -v puts each redirect and fake in k3s's log. */
+function interceptorArgv(paths: Paths, plan: Plan): string[] {
+  return [
+    paths.intercept,
+    '-v',
+    ...(plan.fakes.procSys === 'intercept' ? ['--fake-root', paths.fakeRoot] : []),
+    ...(plan.fakes.interceptMounts ? ['--fake-propagation', '--rbind-as-bind'] : []),
+    '--',
+  ];
+}
+
 function supervisorArgv(paths: Paths, plan: Plan): string[] {
   const k3s = [...plan.k3sWrapper, paths.k3s, ...plan.k3sArgs];
-  const program = plan.useInterceptor ? [paths.intercept, '--fake-root', paths.fakeRoot, '--', ...k3s] : k3s;
+  const program = plan.useInterceptor ? [...interceptorArgv(paths, plan), ...k3s] : k3s;
   return [
     '--log', paths.logFile,
     '--status', paths.statusFile,

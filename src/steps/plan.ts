@@ -14,6 +14,7 @@ import {
   type FlagSet,
 } from '../k3s/flags.js';
 import { K3S_SYSCTLS, KUBELET_TUNABLES, ROUTE_LOCALNET, wantedSysctlValue } from '../k3s/sysctls.js';
+import { BRIDGE_CONFLIST, CNI_CONFLIST_NAME, cniConfDir } from '../k3s/cni.js';
 import type { Paths } from '../paths.js';
 
 /**
@@ -322,8 +323,41 @@ function planProcSysFakes(draft: Draft, facts: ProbeFacts, config: Pick<Config, 
   draft.remedies.push({ remedy: `${SERVED_BY[choice.procSys]} ${what}`, reason: choice.reason + left });
 }
 
-function planSandboxedNode(draft: Draft, facts: ProbeFacts, config: Pick<Config, 'fakes'>, paths: PlanPaths): void {
+/**
+ * gVisor refuses kubelet's MS_SHARED|MS_REC on its root dir (fatal at start) and containerd's recursive binds (every
+ * image unpack): the interceptor fakes both, each only where its start-up probe sees the refusal. With /proc/sys fakes
+ * by mount, it runs for mount(2) alone: its seccomp filter then stops no open or stat, so k3s pays a stop only per mount.
+ */
+function planMountSyscallFakes(draft: Draft, facts: ProbeFacts): void {
+  if (!facts.gvisor) return;
+  const reason =
+    "kubelet makes its root dir rshared at start (fatal when refused) and containerd's native snapshotter unpacks images through a recursive bind; " +
+    "gVisor refuses both with EINVAL. Its mounts are sandbox-wide, so propagation is moot, and a snapshot has nothing mounted under it";
+  if (!facts.ptrace.usable || !facts.programs.intercept.executable) {
+    draft.remedies.push({ remedy: 'no mount(2) fakes', reason: `the interceptor cannot run here (${facts.ptrace.usable ? `${facts.programs.intercept.path} is missing` : facts.ptrace.reason}): kubelet will stop at its rshared root dir. ${reason}` });
+    return;
+  }
+  draft.plan.fakes.interceptMounts = true;
+  const how = draft.plan.useInterceptor
+    ? 'the interceptor also fakes'
+    : 'k3s runs under the interceptor with a seccomp filter that stops only mount(2) (no open or stat), to fake';
+  draft.plan.useInterceptor = true;
+  draft.remedies.push({ remedy: `${how} the mount(2) calls gVisor refuses: a propagation change answers 0, a recursive bind is done as a plain bind`, reason });
+}
+
+/** CAP_NET_RAW (capability 13) in the set k3s runs with. */
+function hasNetRaw(facts: ProbeFacts): boolean {
+  return /^[0-9a-fA-F]+$/.test(facts.capabilities.mask) && ((BigInt(`0x${facts.capabilities.mask}`) >> 13n) & 1n) === 1n;
+}
+
+function planCniConfig(draft: Draft, dataDir: string): void {
+  draft.plan.fakes.cniConfig = { file: `${cniConfDir(dataDir)}/${CNI_CONFLIST_NAME}`, content: BRIDGE_CONFLIST };
+  draft.remedies.push({ remedy: `a bridge CNI network (host-local 10.42.0.0/24, as flannel would give) in ${cniConfDir(dataDir)}`, reason: 'with --flannel-backend=none containerd finds no CNI config and reports NetworkReady=false, so kubelet keeps the node NotReady' });
+}
+
+function planSandboxedNode(draft: Draft, facts: ProbeFacts, config: Pick<Config, 'fakes' | 'dataDir'>, paths: PlanPaths): void {
   planProcSysFakes(draft, facts, config, paths);
+  planMountSyscallFakes(draft, facts);
   addSets(draft, SANDBOXED_NODE_FLAGS);
   // The sandbox's cgroups are v1 (or the fakes mount v1), and without a default route the agent finds no node IP.
   addSets(draft, [CGROUP_V1_KUBELET_FLAGS]);
@@ -333,13 +367,17 @@ function planSandboxedNode(draft: Draft, facts: ProbeFacts, config: Pick<Config,
     draft.plan.fakes.cgroupV1Mounts = [...CGROUP_V1_CONTROLLERS];
     draft.remedies.push({ remedy: `mount cgroup v1 (${CGROUP_V1_CONTROLLERS.join(', ')}) under /sys/fs/cgroup`, reason: 'no cgroup filesystem is mounted and kubelet needs the memory and pids controllers' });
   }
-  if (facts.iptables.legacy) {
+  if (facts.iptables.legacy && hasNetRaw(facts)) {
     draft.plan.fakes.iptablesLegacy = true;
     draft.plan.pathPrepend.push(paths.iptablesBinDir);
     draft.remedies.push({ remedy: `iptables-legacy first on k3s's PATH (${paths.iptablesBinDir})`, reason: 'nft answers "Protocol not supported" in the sandbox; legacy works' });
+  } else if (facts.iptables.legacy) {
+    // Found with the real kube-proxy: in gVisor without NET_RAW every table "does not exist", and kube-proxy exits after 30 s.
+    add(draft, [...NO_IPTABLES_FLAGS], 'iptables-legacy talks to the kernel through a raw socket, and CAP_NET_RAW is missing (gVisor: runsc without --net-raw): kube-proxy would exit "iptables is not available on this host"');
   } else {
     add(draft, [...NO_IPTABLES_FLAGS], `no iptables-legacy (${facts.iptables.reason})`);
   }
+  planCniConfig(draft, config.dataDir);
 }
 
 function planControlPlane(draft: Draft, facts: ProbeFacts, paths: PlanPaths): void {

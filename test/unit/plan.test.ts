@@ -5,6 +5,7 @@ import type { Mode, Plan } from '../../src/context.js';
 import { PlanError, blockersFor, fakesChoice, planFor, type PlanPaths } from '../../src/steps/plan.js';
 import type { ProbeFacts } from '../../src/context.js';
 import { gvisorFacts, gvisorMountFacts, privilegedDockerFacts } from './helpers/probeFacts.js';
+import { BRIDGE_CONFLIST } from '../../src/k3s/cni.js';
 
 const PATHS: PlanPaths = {
   adminKubeconfig: '/run/k3s-sandbox/k3s.yaml',
@@ -50,6 +51,12 @@ const GVISOR_FAKE_SYSCTLS = {
   'net/ipv4/conf/all/forwarding': '1',
   'net/ipv4/conf/default/forwarding': '1',
   'net/bridge/bridge-nf-call-iptables': '1',
+};
+
+/** What every sandboxed node in gVisor gets besides its /proc/sys fakes (issue 10): the mount(2) fakes and a CNI network. */
+const GVISOR_NODE_FAKES = {
+  interceptMounts: true,
+  cniConfig: { file: '/var/lib/rancher/k3s/agent/etc/cni/net.d/90-k3s-sandbox.conflist', content: BRIDGE_CONFLIST },
 };
 
 const NO_FAKES: Plan['fakes'] = { procSys: 'none', sysctls: {}, cniStandIn: false, kmsgBind: false, iptablesLegacy: false };
@@ -140,24 +147,24 @@ const TABLE: Row[] = [
     pathPrepend: [PATHS.cniBinDir],
   },
   {
-    name: 'gVisor with mode=sandboxed-node → interceptor, fake tunables, flannel none, native, kubelet args, iptables-legacy, kmsg bind',
+    name: 'gVisor with mode=sandboxed-node → interceptor, fake tunables, flannel none, native, kubelet args, no kube-proxy (no NET_RAW for iptables), kmsg bind',
     facts: gvisorFacts(),
     config: { mode: 'sandboxed-node' },
     mode: 'sandboxed-node',
-    args: [...COMMON, '--flannel-backend=none', '--snapshotter=native', ...SANDBOX_KUBELET_ARGS, '--disable=coredns,servicelb,traefik,local-storage,metrics-server'],
-    fakes: { procSys: 'intercept', sysctls: GVISOR_FAKE_SYSCTLS, cniStandIn: false, kmsgBind: true, iptablesLegacy: true },
+    args: [...COMMON, '--flannel-backend=none', '--snapshotter=native', ...SANDBOX_KUBELET_ARGS, '--disable-kube-proxy', '--disable-network-policy', '--disable=coredns,servicelb,traefik,local-storage,metrics-server'],
+    fakes: { procSys: 'intercept', sysctls: GVISOR_FAKE_SYSCTLS, cniStandIn: false, kmsgBind: true, iptablesLegacy: false, ...GVISOR_NODE_FAKES },
     interceptor: true,
-    pathPrepend: [PATHS.iptablesBinDir],
+    pathPrepend: [],
   },
   {
     name: 'gVisor with --network=none and mode=sandboxed-node → the node IP is loopback (real k3s finds none without a default route)',
     facts: facts(gvisorFacts, { defaultRoute: false }),
     config: { mode: 'sandboxed-node' },
     mode: 'sandboxed-node',
-    args: [...COMMON, '--flannel-backend=none', '--snapshotter=native', ...SANDBOX_KUBELET_ARGS, '--node-ip=127.0.0.1', '--disable=coredns,servicelb,traefik,local-storage,metrics-server'],
-    fakes: { procSys: 'intercept', sysctls: GVISOR_FAKE_SYSCTLS, cniStandIn: false, kmsgBind: true, iptablesLegacy: true },
+    args: [...COMMON, '--flannel-backend=none', '--snapshotter=native', ...SANDBOX_KUBELET_ARGS, '--node-ip=127.0.0.1', '--disable-kube-proxy', '--disable-network-policy', '--disable=coredns,servicelb,traefik,local-storage,metrics-server'],
+    fakes: { procSys: 'intercept', sysctls: GVISOR_FAKE_SYSCTLS, cniStandIn: false, kmsgBind: true, iptablesLegacy: false, ...GVISOR_NODE_FAKES },
     interceptor: true,
-    pathPrepend: [PATHS.iptablesBinDir],
+    pathPrepend: [],
   },
   {
     name: 'user disable list and custom data dir/port are honoured (control-plane merges its own disables)',
@@ -360,9 +367,11 @@ for (const row of FAKES_TABLE) {
   });
 }
 
-test('plan: overlay fakes in gVisor run no interceptor and no wrapper; the remedy names the mechanism and that it is sandbox-wide', () => {
+test('plan: overlay fakes in gVisor run no wrapper, and the interceptor for mount(2) only; the remedies name the mechanism, that it is sandbox-wide, and why mount(2) is trapped', () => {
   const planned = planFor(gvisorMountFacts(), config({ mode: 'sandboxed-node' }), PATHS);
-  assert.equal(planned.useInterceptor, false);
+  assert.equal(planned.useInterceptor, true);
+  assert.equal(planned.fakes.interceptMounts, true);
+  assert.ok(planned.remedies.some((r) => /^k3s runs under the interceptor with a seccomp filter that stops only mount\(2\)/.test(r.remedy) && /rshared.*EINVAL/.test(r.reason)), JSON.stringify(planned.remedies));
   assert.equal(planned.fakes.procSys, 'overlay');
   assert.deepEqual(planned.k3sWrapper, []);
   assert.deepEqual(planned.fakes.sysctls, GVISOR_FAKE_SYSCTLS);
@@ -410,4 +419,35 @@ test('plan: server mode on a cgroup v1 host passes fail-cgroupv1=false to kubele
   assert.ok(v1.k3sArgs.includes('--kubelet-arg=fail-cgroupv1=false'), v1.k3sArgs.join(' '));
   const v2 = planFor(facts(privilegedDockerFacts, { cgroup: { version: 2, controllers: ['cpu', 'cpuset', 'memory', 'pids'] } }), config({ mode: 'server' }), PATHS);
   assert.ok(!v2.k3sArgs.includes('--kubelet-arg=fail-cgroupv1=false'), v2.k3sArgs.join(' '));
+});
+
+// Issue 10: what the real kubelet and containerd need in gVisor beyond the /proc/sys fakes.
+test('plan: sandboxed-node in gVisor fakes the refused mount(2) calls under the interceptor it already runs, and writes a CNI network; the remedies say why', () => {
+  const planned = planFor(gvisorFacts(), config({ mode: 'sandboxed-node', dataDir: '/d' }), PATHS);
+  assert.equal(planned.fakes.interceptMounts, true);
+  assert.equal(planned.fakes.cniConfig?.file, '/d/agent/etc/cni/net.d/90-k3s-sandbox.conflist');
+  assert.match(planned.fakes.cniConfig?.content ?? '', /"type": "bridge"[\s\S]*"subnet": "10.42.0.0\/24"/);
+  assert.ok(planned.remedies.some((r) => /^the interceptor also fakes the mount\(2\) calls gVisor refuses/.test(r.remedy) && /sandbox-wide, so propagation is moot/.test(r.reason)));
+  assert.ok(planned.remedies.some((r) => /^a bridge CNI network/.test(r.remedy) && /NetworkReady=false/.test(r.reason)));
+});
+
+test('plan: no mount(2) fakes where the interceptor cannot run (no ptrace, overlay fakes): a remedy says kubelet will stop at rshared; a real kernel gets none', () => {
+  const noPtrace = { ...gvisorMountFacts(), ptrace: { usable: false, scope: 3, reason: 'ptrace_scope is 3' } };
+  const planned = planFor(noPtrace, config({ mode: 'sandboxed-node' }), PATHS);
+  assert.equal(planned.useInterceptor, false);
+  assert.equal(planned.fakes.interceptMounts, undefined);
+  assert.ok(planned.remedies.some((r) => r.remedy === 'no mount(2) fakes' && /ptrace_scope is 3.*kubelet will stop at its rshared root dir/.test(r.reason)));
+  const native = planFor(READ_ONLY_PROC_SYS, config({ mode: 'sandboxed-node' }), PATHS);
+  assert.equal(native.fakes.interceptMounts, undefined);
+  assert.equal(native.useInterceptor, false);
+});
+
+test('plan: sandboxed-node in gVisor with CAP_NET_RAW (runsc --net-raw) runs kube-proxy on iptables-legacy; without it kube-proxy is disabled, saying why', () => {
+  const withNetRaw = facts(gvisorFacts, { capabilities: { ...gvisorFacts().capabilities, mask: '0000003fffffffff' } });
+  const planned = planFor(withNetRaw, config({ mode: 'sandboxed-node' }), PATHS);
+  assert.equal(planned.fakes.iptablesLegacy, true);
+  assert.ok(!planned.k3sArgs.includes('--disable-kube-proxy'));
+  const without = planFor(gvisorFacts(), config({ mode: 'sandboxed-node' }), PATHS);
+  assert.ok(without.k3sArgs.includes('--disable-kube-proxy'));
+  assert.ok(without.remedies.some((r) => /^--disable-kube-proxy/.test(r.remedy) && /CAP_NET_RAW is missing/.test(r.reason)));
 });
