@@ -7,7 +7,7 @@
 import type { CommandContext } from '../context.js';
 import { inspect, readinessSource } from '../instance/health.js';
 import { findOurSimnode, readSimnodeRecord, readSimnodeStatus, simnodeFiles, SIMULATED_NODE_LIMITS, simulatedNodeReady } from '../instance/simnode.js';
-import { readSupervisorStatus } from '../instance/state.js';
+import { readSupervisorStatus, type InstanceRecord } from '../instance/state.js';
 
 export interface StatusReport {
   running: boolean;
@@ -24,6 +24,8 @@ export interface StatusReport {
   lastFatal: string | null;
   launchedAt: string | null;
   limits: string | null;
+  /** How the /proc/sys fakes reach k3s, in words, from the instance record; null when none (or the record does not say). */
+  fakes?: string | null;
   log: string;
   /** The simulated node's controller (simulateNode), when it has been started: null otherwise. */
   simulatedNode?: SimulatedNodeReport | null;
@@ -95,9 +97,17 @@ export async function collectStatus(ctx: CommandContext): Promise<StatusReport> 
     lastFatal: supervisor?.lastFatal ?? null,
     launchedAt: record ? new Date(record.launchedAt).toISOString() : null,
     limits: simulatedNode && simulatedNode.state !== 'stopped' ? SIMULATED_NODE_LIMITS : (record?.limits ?? null),
+    fakes: record ? fakesWords(record) : null,
     log: paths.logFile,
     simulatedNode,
   };
+}
+
+/** The record's /proc/sys fakes and the wrapper k3s runs behind, in words. */
+export function fakesWords(record: Pick<InstanceRecord, 'procSysFakes' | 'k3sWrapper'>): string | null {
+  if (!record.procSysFakes || record.procSysFakes === 'none') return null;
+  const wrapper = record.k3sWrapper?.length ? `, k3s runs behind \`${record.k3sWrapper.slice(0, 4).join(' ')} …\` (its own mount namespace)` : '';
+  return `/proc/sys fakes by ${record.procSysFakes}${wrapper}`;
 }
 
 function describe(report: StatusReport): string[] {
@@ -122,6 +132,7 @@ function describe(report: StatusReport): string[] {
     `  supervisor pid ${report.supervisorPid}, k3s pid ${report.k3sPid ?? 'none'}, starts ${report.starts}, crashes ${report.crashes}`,
     ...(report.lastFatal ? [`  last fatal line: ${report.lastFatal}`] : []),
     ...(report.launchedAt ? [`  launched ${report.launchedAt}`] : []),
+    ...(report.fakes ? [`  ${report.fakes}`] : []),
     ...simulatedNodeLines(report.simulatedNode),
     ...(report.limits ? [`  ${report.limits}`] : []),
   ];

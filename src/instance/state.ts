@@ -9,7 +9,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
-import type { FallbackRecord, Mode, Remedy } from '../context.js';
+import type { FallbackRecord, Mode, ProcSysFakes, Remedy } from '../context.js';
 import type { Paths } from '../paths.js';
 import { replaceFile } from '../files.js';
 import { currentBootId, ourExecutables, readProcStat, type OurExecutables, type RecordedProcess } from './identity.js';
@@ -43,6 +43,13 @@ export interface InstanceRecord {
   agent: boolean;
   k3sArgs: string[];
   useInterceptor: boolean;
+  /**
+   * The argv k3s ran behind (the plan's k3sWrapper: with /proc/sys fakes by bind, `unshare` and the script binding the
+   * fake files in k3s's own mount namespace); absent from older records, which ran k3s unwrapped or did not say.
+   */
+  k3sWrapper?: string[];
+  /** How the /proc/sys fakes reach k3s (the plan's fakes.procSys); absent from older records. */
+  procSysFakes?: ProcSysFakes;
   limits: string;
   remedies: Remedy[];
   /** The admin kubeconfig k3s writes (`--write-kubeconfig`). */

@@ -36,7 +36,7 @@ import { orphanedSessionId, stopInstance } from '../instance/stop.js';
 import { runsAgent } from '../k3s/flags.js';
 import type { Paths } from '../paths.js';
 import { checkPortFree } from './probe.js';
-import { samePlan } from './plan.js';
+import { samePlan, sameWrapper } from './plan.js';
 
 const SUPERVISOR_START_TIMEOUT_MS = 5000;
 /** k3s gets this long after SIGTERM before the supervisor SIGKILLs it: k3s stops its components within about 10 s. */
@@ -157,6 +157,7 @@ export function driftOf(record: InstanceRecord, plan: Plan, config: Pick<Config,
   if (record.mode !== plan.mode) differences.push(`mode ${record.mode} runs, the config gives ${plan.mode}`);
   const [running, wanted] = [httpsPortOf(record.k3sArgs), httpsPortOf(plan.k3sArgs)];
   if (running !== wanted) differences.push(`https port ${running} is in use, the config gives ${wanted}`);
+  if (!sameWrapper(record, plan)) differences.push("the /proc/sys fakes bound in k3s's own mount namespace differ");
   if (differences.length === 0) differences.push('its k3s flags differ from the ones this config gives');
   return {
     explicitMode: config.mode !== 'auto' && config.mode !== record.mode,
@@ -237,20 +238,16 @@ export interface LaunchHistory {
   fallbacks: FallbackRecord[];
 }
 
-/**
- * The launch step: `launch(plan, lock) → Instance`, when nothing of ours runs (keepRunning said so). Only the holder of
- * the instance lock may launch, hence the lock parameter.
- */
-export async function launch(plan: Plan, _lock: InstanceLock, shared: Pick<Shared, 'config' | 'paths' | 'status'>, history: LaunchHistory): Promise<Instance> {
-  const { paths, status, config } = shared;
-  await refuseHeldPort(config.httpsPort);
-  makeDirectories(paths.stateDir, 0o755);
-  makeDirectories(paths.logDir, 0o755);
-  const record: InstanceRecord = {
+/** instance.json for a plan about to be launched: the plan, how k3s is wrapped, and what this `up` ran with. */
+export function launchRecord(plan: Plan, shared: Pick<Shared, 'config' | 'paths'>, history: LaunchHistory): InstanceRecord {
+  const { paths, config } = shared;
+  return {
     mode: plan.mode,
     agent: runsAgent(plan.mode),
     k3sArgs: plan.k3sArgs,
     useInterceptor: plan.useInterceptor,
+    k3sWrapper: plan.k3sWrapper,
+    procSysFakes: plan.fakes.procSys,
     limits: plan.limits,
     remedies: plan.remedies,
     adminKubeconfig: adminKubeconfigOf(plan, paths.adminKubeconfig),
@@ -261,6 +258,18 @@ export async function launch(plan: Plan, _lock: InstanceLock, shared: Pick<Share
     fallbacks: history.fallbacks,
     settings: launchSettings(config),
   };
+}
+
+/**
+ * The launch step: `launch(plan, lock) → Instance`, when nothing of ours runs (keepRunning said so). Only the holder of
+ * the instance lock may launch, hence the lock parameter.
+ */
+export async function launch(plan: Plan, _lock: InstanceLock, shared: Pick<Shared, 'config' | 'paths' | 'status'>, history: LaunchHistory): Promise<Instance> {
+  const { paths, status, config } = shared;
+  await refuseHeldPort(config.httpsPort);
+  makeDirectories(paths.stateDir, 0o755);
+  makeDirectories(paths.logDir, 0o755);
+  const record = launchRecord(plan, shared, history);
   // A status file from the previous instance would show its final state until the new supervisor writes its own.
   clearInstanceFiles(paths);
   rmSync(paths.statusFile, { force: true });

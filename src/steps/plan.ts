@@ -431,9 +431,14 @@ export function planFor(facts: ProbeFacts, config: Config, paths: PlanPaths): Pl
   };
 }
 
-/** Whether a running instance was started from exactly this plan (same k3s argv, same interceptor use). */
-export function samePlan(record: Pick<InstanceRecord, 'k3sArgs' | 'useInterceptor'>, plan: Pick<Plan, 'k3sArgs' | 'useInterceptor'>): boolean {
-  return record.useInterceptor === plan.useInterceptor && JSON.stringify(record.k3sArgs) === JSON.stringify(plan.k3sArgs);
+/** Whether k3s runs behind the wrapper the plan gives (a record of an older version names none: taken as unwrapped). */
+export function sameWrapper(record: Pick<InstanceRecord, 'k3sWrapper'>, plan: Pick<Plan, 'k3sWrapper'>): boolean {
+  return JSON.stringify(record.k3sWrapper ?? []) === JSON.stringify(plan.k3sWrapper);
+}
+
+/** Whether a running instance was started from exactly this plan (same k3s argv, wrapper and interceptor use). */
+export function samePlan(record: Pick<InstanceRecord, 'k3sArgs' | 'useInterceptor' | 'k3sWrapper'>, plan: Pick<Plan, 'k3sArgs' | 'useInterceptor' | 'k3sWrapper'>): boolean {
+  return record.useInterceptor === plan.useInterceptor && JSON.stringify(record.k3sArgs) === JSON.stringify(plan.k3sArgs) && sameWrapper(record, plan);
 }
 
 /**

@@ -10,10 +10,11 @@ import { UpError } from '../../src/diagnose/upError.js';
 import type { InstanceLock } from '../../src/instance/lock.js';
 import { lastUpFile, type InstanceRecord } from '../../src/instance/state.js';
 import { resolvePaths } from '../../src/paths.js';
-import { driftOf, failureWhileWaiting, keepRunning, launch } from '../../src/steps/launch.js';
+import { driftOf, failureWhileWaiting, keepRunning, launch, launchRecord } from '../../src/steps/launch.js';
+import { fakesWords } from '../../src/commands/status.js';
 import { planFor } from '../../src/steps/plan.js';
 import { createStatusReporter } from '../../src/ui/status.js';
-import { gvisorFacts } from './helpers/probeFacts.js';
+import { gvisorFacts, privilegedDockerFacts } from './helpers/probeFacts.js';
 import { tempDir } from './helpers/tempDir.js';
 
 function setup(overrides: Partial<Config> = {}) {
@@ -49,6 +50,34 @@ test('driftOf: the same plan is no drift; another mode or port is said plainly; 
   const port = driftOf(running, planFor(gvisorFacts(), { ...config, mode: 'sandboxed-node', httpsPort: 7443 }, paths), { mode: 'sandboxed-node' });
   assert.equal(port?.explicitMode, false);
   assert.match(port!.message, /https port 6443 is in use, the config gives 7443/);
+});
+
+// Issue 13: natively, fakes by bind run k3s behind `unshare` and a bind script; the record must say so.
+test('the instance record keeps how k3s was wrapped and how /proc/sys is faked; a plan binding other files is drift; status says it', () => {
+  const { config, paths } = setup();
+  const readOnlyProcSys = (paths: string[]) => ({
+    ...privilegedDockerFacts(),
+    sysctls: paths.map((path) => ({ path, state: 'unwritable' as const, value: '0' })),
+    mounts: { tested: true, tmpfs: true, overlay: true, bind: true, namespacesIsolate: true, reason: 'isolate' },
+  });
+  const plan = planFor(readOnlyProcSys(['kernel/panic']), { ...config, mode: 'sandboxed-node' }, paths);
+  const record = launchRecord(plan, { config, paths }, { gvisor: false, fallbacks: [] });
+  assert.equal(record.procSysFakes, 'bind');
+  assert.deepEqual(record.k3sWrapper, plan.k3sWrapper);
+  assert.deepEqual(record.k3sWrapper?.slice(0, 2), ['unshare', '--mount']);
+  assert.match(fakesWords(record) ?? '', /^\/proc\/sys fakes by bind, k3s runs behind `unshare --mount --propagation slave …` \(its own mount namespace\)$/);
+  assert.equal(driftOf(record, plan, { mode: 'sandboxed-node' }), undefined);
+
+  const more = planFor(readOnlyProcSys(['kernel/panic', 'vm/overcommit_memory']), { ...config, mode: 'sandboxed-node' }, paths);
+  assert.deepEqual(more.k3sArgs, plan.k3sArgs, 'the k3s argv alone does not tell');
+  assert.match(driftOf(record, more, { mode: 'sandboxed-node' })?.message ?? '', /the \/proc\/sys fakes bound in k3s's own mount namespace differ/);
+  const { k3sWrapper: _wrapper, ...older } = record;
+  assert.ok(driftOf(older, plan, { mode: 'sandboxed-node' }), 'a record without the wrapper did not run this one');
+
+  const gvisor = launchRecord(planFor(gvisorFacts(), { ...config, mode: 'sandboxed-node', fakes: 'intercept' }, paths), { config, paths }, { gvisor: true, fallbacks: [] });
+  assert.deepEqual(gvisor.k3sWrapper, []);
+  assert.equal(fakesWords(gvisor), '/proc/sys fakes by intercept');
+  assert.equal(fakesWords({ ...gvisor, procSysFakes: 'none' }), null);
 });
 
 test('driftOf: under auto, an instance that fell back from the planned mode is what auto chose', () => {
