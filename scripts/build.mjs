@@ -33,6 +33,25 @@ async function bundleBootstrapper() {
   }
 }
 
+/**
+ * `node:` built-ins are loaded with require() (the banner's), not as ES modules: an ESM import of a built-in makes Node
+ * read every export of it (node:fs's getters then load all of node:stream), and a command pays for that at start-up.
+ * Each importing file gets its own small wrapper (the importer is part of its path), so that no wrapper becomes a
+ * chunk of its own; dynamic imports of built-ins stay as they are.
+ */
+const builtinsThroughRequire = {
+  name: 'builtins-through-require',
+  setup(build) {
+    build.onResolve({ filter: /^node:/ }, (args) =>
+      args.kind === 'import-statement' ? { path: `${args.path}|${args.importer}`, namespace: 'node-builtin' } : { path: args.path, external: true },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path.split('|')[0])});`,
+      loader: 'js',
+    }));
+  },
+};
+
 async function bundleInto(outdir) {
   const version = (await fs.readJson(path.join(root, 'package.json'))).version;
   await build({
@@ -52,6 +71,7 @@ async function bundleInto(outdir) {
     banner: {
       js: "import { createRequire as __k3sCreateRequire } from 'node:module';\nconst require = __k3sCreateRequire(import.meta.url);",
     },
+    plugins: [builtinsThroughRequire],
     logLevel: 'warning',
   });
   const entry = path.join(outdir, ENTRY);

@@ -1,7 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { accessSync, closeSync, constants, existsSync, fchmodSync, fchownSync, fsyncSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 
+/** node:crypto is large and only a writer needs it: it loads on the first temp name, never for `status` or `env`. */
+const requireOnUse = createRequire(import.meta.url);
 
 /** Whether an fs error means the file is not there, as opposed to a real failure worth reporting. */
 export function isNotFound(error: unknown): boolean {
@@ -40,7 +42,7 @@ export function readIfExists(file: string): string | undefined {
  * write to the directory can predict it and plant a link there first.
  */
 export function tempPathBeside(file: string): string {
-  return join(dirname(file), `.${basename(file)}.k3s-sandbox.${randomBytes(8).toString('hex')}.tmp`);
+  return join(dirname(file), `.${basename(file)}.k3s-sandbox.${(requireOnUse('node:crypto') as typeof import('node:crypto')).randomBytes(8).toString('hex')}.tmp`);
 }
 
 /**

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { UpError } from '../diagnose/upError.js';
 import { isReadable } from '../files.js';
 import { SANDBOX_NAME } from '../kube/names.js';
-import { agentFor, loadIdentity, readyz, type ReadinessSource } from '../kube/readiness.js';
+import { loadIdentity, readyzOnce, type ReadinessSource } from '../kube/readiness.js';
 import type { Paths } from '../paths.js';
 import {
   findOurInstance,
@@ -70,12 +70,7 @@ async function answersReady(source: ReadinessSource): Promise<boolean> {
   } catch {
     return false;
   }
-  const agent = agentFor(identity, false);
-  try {
-    return (await readyz(identity, agent)).status === 200;
-  } finally {
-    agent.destroy();
-  }
+  return (await readyzOnce(identity)).status === 200;
 }
 
 /** Our instance as it is right now, by the one health rule. */

@@ -7,7 +7,6 @@
  * with the recorded bundle on its command line, in our supervisor's session. Nothing here loads the Kubernetes client.
  */
 import { readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:https';
 import { join } from 'node:path';
 import { agentFor, loadIdentity, type ReadinessSource } from '../kube/readiness.js';
 import type { Paths } from '../paths.js';
@@ -154,6 +153,7 @@ export async function simulatedNodeReady(source: ReadinessSource, nodeName: stri
   } catch {
     return null;
   }
+  const { request } = await import('node:https'); // here only: `status` without a simulated node never loads it
   const agent = agentFor(identity, false);
   const server = new URL(identity.server);
   try {

@@ -5,13 +5,20 @@
  *
  * client-node reads the kubeconfig and turns it into TLS material. Loading client-node costs several
  * hundred milliseconds, so the result is cached (mode 600, next to the admin kubeconfig, keyed by that
- * file's inode, mtime and size): a warm `up` and `status` only read the cache and make one HTTPS call.
- * Polling reuses one keep-alive agent, so polling every 50 ms costs one TLS handshake, not one per poll.
+ * file's inode, mtime and size): a warm `up` and `status` only read the cache and ask /readyz once over a plain TLS
+ * socket (readyzOnce: Node's HTTP stack is not loaded for it, which in gVisor is a large part of their start-up).
+ * Polling reuses one keep-alive HTTPS agent, so polling every 50 ms costs one TLS handshake, not one per poll.
  */
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:https';
+import type { Agent } from 'node:https';
+import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { fileStamp, replaceFile } from '../files.js';
+
+/** node:https loads on first use: only wait's poll and the simulated node's checks use it, never `status` or a warm `up`. */
+const requireOnUse = createRequire(import.meta.url);
+const https = (): typeof import('node:https') => requireOnUse('node:https') as typeof import('node:https');
 
 export interface ApiIdentity {
   server: string;
@@ -110,7 +117,7 @@ export async function loadIdentity(source: ReadinessSource): Promise<ApiIdentity
 
 /** An agent that trusts only the CA k3s wrote (never the system roots, never unverified), with the client cert. */
 export function agentFor(identity: ApiIdentity, keepAlive: boolean): Agent {
-  return new Agent({ keepAlive, maxSockets: 1, ca: identity.ca, cert: identity.cert, key: identity.key, rejectUnauthorized: true });
+  return new (https().Agent)({ keepAlive, maxSockets: 1, ca: identity.ca, cert: identity.cert, key: identity.key, rejectUnauthorized: true });
 }
 
 /** TLS failures that mean the answering server is not the k3s whose CA we hold (node's and OpenSSL's error codes). */
@@ -130,7 +137,7 @@ const NOT_OUR_SERVER = new Set([
 export function readyz(identity: ApiIdentity, agent: Agent): Promise<ReadyzAnswer> {
   const server = new URL(identity.server);
   return new Promise((resolve) => {
-    const req = request(
+    const req = https().request(
       { agent, protocol: server.protocol, hostname: server.hostname, port: server.port, path: '/readyz', method: 'GET', timeout: REQUEST_TIMEOUT_MS },
       (res) => {
         let body = '';
@@ -143,6 +150,55 @@ export function readyz(identity: ApiIdentity, agent: Agent): Promise<ReadyzAnswe
     req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
     req.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.message, notOurServer: NOT_OUR_SERVER.has(error.code ?? '') }));
     req.end();
+  });
+}
+
+/** The status line of an HTTP/1.x answer: `HTTP/1.1 200 OK`. */
+const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: |$)/;
+
+/**
+ * One GET /readyz on a fresh TLS connection, for a single check (inspect): the same client cert, the same trust (only
+ * the CA k3s wrote, the host name checked against the server's certificate) and the same timeout as readyz(), but
+ * over node:tls, reading only the status line, so that `status` and a warm `up` do not load Node's HTTP stack.
+ * Answers `{ status }` (no body), or `{ error, notOurServer }` like readyz().
+ */
+export function readyzOnce(identity: ApiIdentity): Promise<ReadyzAnswer> {
+  const server = new URL(identity.server);
+  const host = server.hostname.replace(/^\[(.*)\]$/, '$1');
+  return new Promise((resolve) => {
+    let head = '';
+    let answered = false;
+    const answer = (result: ReadyzAnswer): void => {
+      if (answered) return;
+      answered = true;
+      resolve(result);
+      socket.destroy();
+    };
+    const { connect } = requireOnUse('node:tls') as typeof import('node:tls');
+    const socket = connect(
+      {
+        host,
+        port: Number(server.port || 443),
+        ...(isIP(host) ? {} : { servername: host }),
+        ca: identity.ca,
+        cert: identity.cert,
+        key: identity.key,
+        rejectUnauthorized: true,
+        timeout: REQUEST_TIMEOUT_MS,
+      },
+      () => socket.write(`GET /readyz HTTP/1.1\r\nHost: ${server.host}\r\nConnection: close\r\n\r\n`),
+    );
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      head += chunk;
+      const lineEnd = head.indexOf('\r\n');
+      if (lineEnd < 0 && head.length < 1024) return;
+      const status = STATUS_LINE.exec(lineEnd < 0 ? head : head.slice(0, lineEnd));
+      answer(status ? { status: Number(status[1]) } : { error: `not an HTTP answer: ${JSON.stringify(head.slice(0, 80))}` });
+    });
+    socket.on('timeout', () => socket.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
+    socket.on('error', (error: NodeJS.ErrnoException) => answer({ error: error.message, notOurServer: NOT_OUR_SERVER.has(error.code ?? '') }));
+    socket.on('close', () => answer({ error: 'the connection closed before an answer' }));
   });
 }
 
