@@ -8,6 +8,13 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 rss_mib() { awk -v f="$2" '$1 == f":" { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null; }
 
+# rss_split PID: its resident set from /proc/PID/smaps, split into pages of mapped files (mostly the runtime's own
+# executable: gVisor counts far more of it resident than Linux does) and the rest (heap, stacks, anonymous memory).
+rss_split() {
+  awk '/^[0-9a-f]+-[0-9a-f]+ / { file = ($6 ~ /^\//) } /^Rss:/ { if (file) f += $2; else a += $2 }
+    END { printf "files %.1f MiB + anonymous %.1f MiB", f / 1024, a / 1024 }' "/proc/$1/smaps" 2>/dev/null
+}
+
 # start_rss_sampler PID: the highest VmRSS seen every 0.5 s goes to RSS_PEAK_FILE (gVisor has no VmHWM).
 start_rss_sampler() {
   RSS_PEAK_FILE="$(mktemp)"
@@ -50,6 +57,7 @@ bench_runner() {
   hwm="$(rss_mib "$pid" VmHWM)"
   printf '%s\tRSS now %s MiB, peak %s MiB, sampled peak %s MiB\n' "$name" "$(rss_mib "$pid" VmRSS)" "${hwm:-(no VmHWM)}" \
     "$(sampled_peak_mib)"
+  printf '%s\tRSS now by kind: %s\n' "$name" "$(rss_split "$pid")"
   kill "$RSS_SAMPLER_PID" 2>/dev/null || true
   rm -f "$RSS_PEAK_FILE"
 }

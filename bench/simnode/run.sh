@@ -14,6 +14,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 SIZES="${*:-10 100 1000}"
 # BENCH_DIST: a copy of dist/ to run (bench/simnode/side-by-side.sh passes one, so a rebuild meanwhile changes nothing).
 DIST="${BENCH_DIST:-$DIST}"
+# BENCH_FIXTURES_BIN: fixtures whose k3s-upstream may add server flags (side-by-side.sh SERVER_QPS).
+FIXTURES_BIN="${BENCH_FIXTURES_BIN:-$FIXTURES_BIN}"
 . "$here/measure.bash"
 
 main() {
