@@ -50,6 +50,15 @@ async function rootBlockers(facts: ProbeFacts): Promise<Blocker[]> {
   return [{ problem: `running as uid ${facts.uid}, and \`sudo -n\` is refused: k3s must run as root`, remedy: 'run k3s-sandbox as root, or allow this user passwordless sudo' }];
 }
 
+/**
+ * As another user the probe mounts nothing (only root can), so how a root `up` (the one that launches k3s, through
+ * sudo if need be) would serve sandboxed-node's /proc/sys fakes is unknown: said so, instead of the choice these facts give.
+ */
+function fakesUnknown(facts: ProbeFacts): string | undefined {
+  if (facts.uid === 0 || facts.mounts.tested) return undefined;
+  return `unknown as uid ${facts.uid}: the mount probe needs root, so whether a root \`up\` mounts the /proc/sys fakes or runs the interceptor is not known here; \`sudo k3s-sandbox doctor\` tells`;
+}
+
 export interface DoctorReport {
   lines: string[];
   runnable: Mode[];
@@ -61,16 +70,20 @@ export function doctorReport(facts: ProbeFacts, config: Config, paths: Paths, ca
   lines.unshift('facts:');
   lines.push('modes:');
   const runnable: Mode[] = [];
+  const unknownFakes = fakesUnknown(facts);
   for (const mode of MODES) {
-    const blockers = [...blockersFor(mode, facts, config), ...callerBlockers];
+    // Unknown fakes: a blocker about mounting them (fakes=mount or rebind) is as unknown as the choice.
+    const blockers = [...blockersFor(mode, facts, config), ...callerBlockers].filter((b) => !(unknownFakes && b.problem.startsWith('fakes=')));
     const fakes = fakesChoice(facts, config);
+    const fakesNote = mode === 'sandboxed-node' && 'procSys' in fakes && !unknownFakes ? ` (fakes: ${fakes.procSys}, ${fakes.reason})` : '';
     if (blockers.length === 0) {
       runnable.push(mode);
-      lines.push(`  ✓ ${mode}${mode === 'sandboxed-node' && 'procSys' in fakes ? ` (fakes: ${fakes.procSys}, ${fakes.reason})` : ''}`);
+      lines.push(`  ✓ ${mode}${fakesNote}`);
     } else {
       lines.push(`  ✗ ${mode}`);
       for (const blocker of blockers) lines.push(`      ${blocker.problem}`, `        remedy: ${blocker.remedy}`);
     }
+    if (mode === 'sandboxed-node' && unknownFakes) lines.push(`      /proc/sys fakes: ${unknownFakes}`);
   }
   try {
     const plan = planFor(facts, config, paths);
@@ -82,10 +95,18 @@ export function doctorReport(facts: ProbeFacts, config: Config, paths: Paths, ca
       lines.push(`up would run: mode ${plan.mode}${config.mode === 'auto' ? ' (auto)' : ''}${simulated}; ${config.simulateNode ? SIMULATED_NODE_LIMITS : plan.limits}`);
     }
     lines.push(`  k3s ${plan.k3sArgs.join(' ')}`);
-    for (const remedy of plan.remedies) lines.push(`  ${remedy.remedy}: ${remedy.reason}`);
+    for (const remedy of plan.remedies) {
+      // The /proc/sys remedy names the mechanism these facts give: as another user, say it is unknown instead.
+      if (unknownFakes && remedy.remedy.includes('fake /proc/sys file')) lines.push(`  /proc/sys fakes: ${unknownFakes}`);
+      else lines.push(`  ${remedy.remedy}: ${remedy.reason}`);
+    }
   } catch (error) {
     if (!(error instanceof PlanError)) throw error;
-    lines.push(`up would fail: ${error.message}`);
+    if (unknownFakes && error.message.includes('fakes=')) {
+      lines.push(`up: unknown as uid ${facts.uid}: it fails as below unless root can mount the /proc/sys fakes (the mount probe needs root; \`sudo k3s-sandbox doctor\` tells)`, `  ${error.message}`);
+    } else {
+      lines.push(`up would fail: ${error.message}`);
+    }
   }
   if (facts.port.free === false) lines.push(`note: ${facts.port.reason}; fine if it is this tool's k3s, otherwise up will refuse to start`);
   if (!facts.seccomp.usable) lines.push(`note: no seccomp (${facts.seccomp.reason}): the interceptor stops on every syscall, which is slower`);

@@ -253,7 +253,7 @@ echo "tmpfs=$tmpfs overlay=$overlay bind=$bind isolate=$isolate"
 async function probeMounts(input: ProbeInput, uid: number, sysAdmin: boolean): Promise<ProbeFacts['mounts']> {
   const untested = (reason: string) => ({ tested: false, tmpfs: false, overlay: false, bind: false, namespacesIsolate: false, reason });
   if (input.mountScratch === undefined) return untested('not tested');
-  if (uid !== 0) return untested('not tested: only root mounts');
+  if (uid !== 0) return untested('not tested: the mount probe needs root');
   if (!sysAdmin) return untested('CAP_SYS_ADMIN is missing, so mount(2) is refused');
   const result = await execa('sh', ['-c', MOUNT_TEST_SCRIPT, 'sh', input.mountScratch], { reject: false });
   const said = /tmpfs=(yes|no) overlay=(yes|no) bind=(yes|no) isolate=(yes|no)/.exec(String(result.stdout));

@@ -241,3 +241,23 @@ $1"
   [[ "$output" =~ "proc/sys unchanged" ]]
   [[ "$output" =~ "mounts left: 0" ]]
 }
+
+# Only root mounts: as another user the mount probe does not run, and doctor says the choice is unknown rather than
+# naming the interceptor (which a root `up`, through sudo, would not use here).
+@test "gVisor, doctor as uid 65534: says the mount probe needs root and which fakes a root up would use is unknown; as root it names the overlays" {
+  run scenario '
+    nonroot() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+    cd /tmp
+    nonroot node "$BUNDLE" doctor --mode sandboxed-node >nonroot.out 2>&1 || true
+    grep -E "^  mounts:|sandboxed-node|/proc/sys fakes|interceptor serves|fakes: intercept" nonroot.out | sed "s/^/uid 65534: /"
+    ks doctor --mode sandboxed-node >root.out 2>&1 || true
+    grep -E "^  mounts:|sandboxed-node \(fakes" root.out | sed "s/^/root: /"
+  '
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ "uid 65534:   mounts: not tested: the mount probe needs root" ]]
+  [[ "$output" =~ "uid 65534:       /proc/sys fakes: unknown as uid 65534: the mount probe needs root, so whether a root \`up\` mounts the /proc/sys fakes or runs the interceptor is not known here" ]]
+  [[ ! "$output" =~ "uid 65534:"[^$'\n']*"interceptor serves" ]]
+  [[ ! "$output" =~ "uid 65534:"[^$'\n']*"fakes: intercept" ]]
+  [[ "$output" =~ "root:   ✓ sandboxed-node (fakes: overlay, gVisor accepts an overlay over a /proc/sys directory" ]]
+}

@@ -37,3 +37,19 @@ test('doctor: a data dir root cannot write blocks every mode, and up would fail 
   assert.deepEqual(runnable, []);
   assert.ok(lines.some((line) => /^up would fail: no mode can run in this sandbox:\n {2}- the data dir \/var\/lib\/rancher\/k3s cannot be created or written/.test(line)), lines.join('\n'));
 });
+
+// Issue 13: only root mounts, so as another user the mount probe does not run and the fakes choice is unknown.
+test('doctor as non-root: the /proc/sys fakes a root up would use are unknown, said plainly instead of the interceptor; fakes=mount is not called impossible', () => {
+  const nonRoot: ProbeFacts = { ...gvisorFacts(), uid: 1000, mounts: { tested: false, tmpfs: false, overlay: false, bind: false, namespacesIsolate: false, reason: 'not tested: the mount probe needs root' } };
+  const unknown = /^ {2,6}\/proc\/sys fakes: unknown as uid 1000: the mount probe needs root, so whether a root `up` mounts the \/proc\/sys fakes or runs the interceptor is not known here; `sudo k3s-sandbox doctor` tells$/;
+  for (const fakes of ['auto', 'mount'] as const) {
+    const { lines, runnable } = doctorReport(nonRoot, { ...DEFAULT_CONFIG, mode: 'sandboxed-node', fakes }, paths);
+    assert.ok(runnable.includes('sandboxed-node'), `${fakes}:\n${lines.join('\n')}`);
+    assert.ok(lines.includes('  ✓ sandboxed-node'), lines.join('\n'));
+    assert.equal(lines.filter((line) => unknown.test(line)).length, fakes === 'auto' ? 2 : 1, lines.join('\n'));
+    assert.ok(!lines.some((line) => /interceptor serves|up would fail/.test(line)), lines.join('\n'));
+    if (fakes === 'mount') assert.ok(lines.some((line) => /^up: unknown as uid 1000: it fails as below unless root can mount the \/proc\/sys fakes/.test(line)), lines.join('\n'));
+  }
+  const root = doctorReport(gvisorFacts(), { ...DEFAULT_CONFIG, mode: 'sandboxed-node' }, paths);
+  assert.ok(!root.lines.some((line) => unknown.test(line)), 'as root the choice is known');
+});
