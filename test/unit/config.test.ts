@@ -78,7 +78,7 @@ const CASES: Record<ConfigKey, { good: [unknown, unknown][]; bad: unknown[] }> =
     bad: ['e'.repeat(64), `sha512:${'e'.repeat(64)}`, `sha256:${'E'.repeat(64)}`, `sha256:${'e'.repeat(63)}`, `sha256:${'e'.repeat(64)} `.repeat(2), 'rancher/k3s@sha256:x'],
   },
   fakes: {
-    good: [['auto', 'auto'], ['mount', 'mount'], ['intercept', 'intercept']],
+    good: [['auto', 'auto'], ['mount', 'mount'], ['rebind', 'rebind'], ['intercept', 'intercept']],
     bad: ['bind', 'Mount', 'mount;id', ''],
   },
   insecureRegistries: {
