@@ -257,3 +257,50 @@ SESSION_JSON='{"session_id":"test-session","transcript_path":"/tmp/t.jsonl","cwd
   [[ "$output" == *"no startup lock"* ]]
   [[ "$output" == *"dev: ok"* ]]
 }
+
+@test "post-start as a user without sudo, while root's up is held up: one line says what it waits for, no attempt prints a failed line, then the kubeconfig" {
+  run install_scenario "
+    $USE_DOUBLE
+    useradd --create-home dev
+    _REMOTE_USER=dev BINARYPATH=\"\$K3S_SANDBOX_BINARY_PATH\" SHA256=\"\$K3S_SANDBOX_SHA256\" \"\$REPO_ROOT/install.sh\" 2>/dev/null
+    # Another root up holding the instance lock keeps the entrypoint's up from launching k3s for 6 s, so the user's
+    # attempts meanwhile find no root instance to follow.
+    install -d -m 0755 /run/k3s-sandbox && install -d -m 0700 /run/k3s-sandbox/locks
+    flock /run/k3s-sandbox/locks/up.lock sleep 6 &
+    /usr/local/share/k3s-sandbox/hooks/entrypoint.sh
+    wait_until test -e /var/log/k3s-sandbox/entrypoint.log # its background root up creates it
+    started=\$(date +%s)
+    rc=0; setpriv --reuid dev --regid dev --init-groups env HOME=/home/dev /usr/local/share/k3s-sandbox/hooks/post-start.sh >\"\$W/post\" 2>&1 || rc=\$?
+    echo \"post-start exit \$rc after \$((\$(date +%s) - started)) s\"
+    sed 's/^/post: /' \"\$W/post\"
+    echo \"dev: \$(setpriv --reuid dev --regid dev --init-groups env HOME=/home/dev kubectl --kubeconfig /home/dev/.kube/config get --raw /readyz)\""
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ "post-start exit 0 after "([6-9]|[1-9][0-9])" s" ]]
+  [ "$(grep -c '^post: k3s-sandbox: waiting up to 300 s for the entrypoint'"'"'s root `up` to start the cluster and publish the kubeconfig for dev (its log: /var/log/k3s-sandbox/entrypoint.log)$' <<<"$output")" -eq 1 ]
+  # No attempt's failure line (a plan detail may quote k3s's own "failed to find host-local" wait: that is no failure).
+  ! grep -E '^post: (k3s-sandbox: failed|✗ )' <<<"$output"
+  [[ "$output" =~ "post: k3s-sandbox: "(ready in|already running)[^$'\n']*"KUBECONFIG=/home/dev/.kube/config" ]]
+  [[ "$output" == *"dev: ok"* ]]
+}
+
+@test "post-start as a user without sudo when root's up never comes: one line says it gave up and why, and it exits 0" {
+  run install_scenario "
+    $USE_DOUBLE
+    useradd --create-home dev
+    _REMOTE_USER=dev BINARYPATH=\"\$K3S_SANDBOX_BINARY_PATH\" SHA256=\"\$K3S_SANDBOX_SHA256\" \"\$REPO_ROOT/install.sh\" 2>/dev/null
+    # The entrypoint ran (its log exists), but its root up never gets the instance lock.
+    install -d -m 0755 /run/k3s-sandbox && install -d -m 0700 /run/k3s-sandbox/locks
+    flock /run/k3s-sandbox/locks/up.lock sleep 60 &
+    /usr/local/share/k3s-sandbox/hooks/entrypoint.sh
+    wait_until test -e /var/log/k3s-sandbox/entrypoint.log
+    rc=0; setpriv --reuid dev --regid dev --init-groups env HOME=/home/dev K3S_SANDBOX_FOLLOW_SECONDS=3 /usr/local/share/k3s-sandbox/hooks/post-start.sh >\"\$W/post\" 2>&1 || rc=\$?
+    echo \"post-start exit \$rc\"
+    sed 's/^/post: /' \"\$W/post\""
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"post-start exit 0"* ]]
+  [ "$(grep -c '^post: ' <<<"$output")" -eq 2 ]
+  [[ "$output" == *"post: k3s-sandbox: waiting up to 3 s for the entrypoint's root \`up\`"* ]]
+  [[ "$output" =~ "post: k3s-sandbox: gave up after 3 s waiting for the entrypoint's root \`up\` (see /var/log/k3s-sandbox/entrypoint.log); the last attempt said: starting k3s needs root, and \`sudo -n\` is not allowed for dev: run "[^$'\n']*"; the cluster is not ready (see 'k3s-sandbox status' and 'k3s-sandbox logs'); other lifecycle commands go on" ]]
+}
