@@ -13,6 +13,18 @@ setup_file() {
 USE_DOUBLE='cp "$FIXTURES_BIN/k3s-double" "$W/k3s-airgap"
     export K3S_SANDBOX_BINARY_PATH="$W/k3s-airgap" K3S_SANDBOX_SHA256="$(sha256sum "$W/k3s-airgap" | cut -d" " -f1)"'
 
+# Installed for the remote user dev, the entrypoint run, while another root up holds the instance lock for SECONDS: the
+# entrypoint's up cannot launch k3s meanwhile, so a user's `up` finds no root instance to follow.
+entrypoint_held_for() {
+  echo "$USE_DOUBLE
+    useradd --create-home dev
+    _REMOTE_USER=dev BINARYPATH=\"\$K3S_SANDBOX_BINARY_PATH\" SHA256=\"\$K3S_SANDBOX_SHA256\" \"\$REPO_ROOT/install.sh\" 2>/dev/null
+    install -d -m 0755 /run/k3s-sandbox && install -d -m 0700 /run/k3s-sandbox/locks
+    flock /run/k3s-sandbox/locks/up.lock sleep $1 &
+    /usr/local/share/k3s-sandbox/hooks/entrypoint.sh
+    wait_until test -e /var/log/k3s-sandbox/entrypoint.log # its background root up creates it"
+}
+
 SESSION_JSON='{"session_id":"test-session","transcript_path":"/tmp/t.jsonl","cwd":"/tmp","hook_event_name":"SessionStart","source":"startup"}'
 
 @test "SessionStart hook: installs when missing, starts the cluster, writes the export line once, prints one line; resume is idempotent" {
@@ -260,15 +272,7 @@ SESSION_JSON='{"session_id":"test-session","transcript_path":"/tmp/t.jsonl","cwd
 
 @test "post-start as a user without sudo, while root's up is held up: one line says what it waits for, no attempt prints a failed line, then the kubeconfig" {
   run install_scenario "
-    $USE_DOUBLE
-    useradd --create-home dev
-    _REMOTE_USER=dev BINARYPATH=\"\$K3S_SANDBOX_BINARY_PATH\" SHA256=\"\$K3S_SANDBOX_SHA256\" \"\$REPO_ROOT/install.sh\" 2>/dev/null
-    # Another root up holding the instance lock keeps the entrypoint's up from launching k3s for 6 s, so the user's
-    # attempts meanwhile find no root instance to follow.
-    install -d -m 0755 /run/k3s-sandbox && install -d -m 0700 /run/k3s-sandbox/locks
-    flock /run/k3s-sandbox/locks/up.lock sleep 6 &
-    /usr/local/share/k3s-sandbox/hooks/entrypoint.sh
-    wait_until test -e /var/log/k3s-sandbox/entrypoint.log # its background root up creates it
+    $(entrypoint_held_for 6)
     started=\$(date +%s)
     rc=0; setpriv --reuid dev --regid dev --init-groups env HOME=/home/dev /usr/local/share/k3s-sandbox/hooks/post-start.sh >\"\$W/post\" 2>&1 || rc=\$?
     echo \"post-start exit \$rc after \$((\$(date +%s) - started)) s\"
@@ -286,14 +290,7 @@ SESSION_JSON='{"session_id":"test-session","transcript_path":"/tmp/t.jsonl","cwd
 
 @test "post-start as a user without sudo when root's up never comes: one line says it gave up and why, and it exits 0" {
   run install_scenario "
-    $USE_DOUBLE
-    useradd --create-home dev
-    _REMOTE_USER=dev BINARYPATH=\"\$K3S_SANDBOX_BINARY_PATH\" SHA256=\"\$K3S_SANDBOX_SHA256\" \"\$REPO_ROOT/install.sh\" 2>/dev/null
-    # The entrypoint ran (its log exists), but its root up never gets the instance lock.
-    install -d -m 0755 /run/k3s-sandbox && install -d -m 0700 /run/k3s-sandbox/locks
-    flock /run/k3s-sandbox/locks/up.lock sleep 60 &
-    /usr/local/share/k3s-sandbox/hooks/entrypoint.sh
-    wait_until test -e /var/log/k3s-sandbox/entrypoint.log
+    $(entrypoint_held_for 60)
     rc=0; setpriv --reuid dev --regid dev --init-groups env HOME=/home/dev K3S_SANDBOX_FOLLOW_SECONDS=3 /usr/local/share/k3s-sandbox/hooks/post-start.sh >\"\$W/post\" 2>&1 || rc=\$?
     echo \"post-start exit \$rc\"
     sed 's/^/post: /' \"\$W/post\""

@@ -207,6 +207,14 @@ function bootstrapperIn(dir: string): { entry: string; chunk: string } {
 
 const UNREADABLE_REMEDY = 'make the bootstrapper readable by all (0755 directories, 0644 files)';
 
+/** Publishing for `user` through the CLI at `entry` fails with exactly `message`. */
+async function publishFailsWith(user: TargetUser, entry: string, message: string): Promise<void> {
+  await assert.rejects(performAsUser(user, publish(user), { command: [process.execPath, entry] }), (error: Error) => {
+    assert.equal(error.message, message);
+    return true;
+  });
+}
+
 test('the bootstrapper under a directory the user cannot enter: the error names the user, the file, the directory and the fix', { skip }, async () => {
   const { user } = layout();
   const installed = join(tempDir('bootstrapper-0700'), 'feature');
@@ -215,13 +223,7 @@ test('the bootstrapper under a directory the user cannot enter: the error names 
   // As readable as the bundle should be, the child runs.
   assert.deepEqual(await performAsUser(user, publish(user), { command: [process.execPath, entry] }), { changed: [], warnings: [] });
   chmodSync(installed, 0o700);
-  await assert.rejects(
-    performAsUser(user, publish(user), { command: [process.execPath, entry] }),
-    (error: Error) => {
-      assert.equal(error.message, `user nobody (uid ${NOBODY}) cannot read ${entry}: permission denied (${installed} is mode 0700, owner uid 0); ${UNREADABLE_REMEDY}`);
-      return true;
-    },
-  );
+  await publishFailsWith(user, entry, `user nobody (uid ${NOBODY}) cannot read ${entry}: permission denied (${installed} is mode 0700, owner uid 0); ${UNREADABLE_REMEDY}`);
 });
 
 test('a bundle chunk the user cannot read beside a readable entry: the error names the chunk', { skip }, async () => {
@@ -230,23 +232,11 @@ test('a bundle chunk the user cannot read beside a readable entry: the error nam
   chmodSync(dirname(dir), 0o755);
   const { entry, chunk } = bootstrapperIn(dir);
   chmodSync(chunk, 0o600);
-  await assert.rejects(
-    performAsUser(user, publish(user), { command: [process.execPath, entry] }),
-    (error: Error) => {
-      assert.equal(error.message, `user nobody (uid ${NOBODY}) cannot read ${chunk}: permission denied (${chunk} is mode 0600, owner uid 0); ${UNREADABLE_REMEDY}`);
-      return true;
-    },
-  );
+  await publishFailsWith(user, entry, `user nobody (uid ${NOBODY}) cannot read ${chunk}: permission denied (${chunk} is mode 0600, owner uid 0); ${UNREADABLE_REMEDY}`);
 });
 
 test("a child node itself fails to start (no such script): the error says what was being done and node's error line, not its version", { skip }, async () => {
   const { user } = layout();
   const missing = join(tempDir('bootstrapper-missing'), 'cli.mjs');
-  await assert.rejects(
-    performAsUser(user, publish(user), { command: [process.execPath, missing] }),
-    (error: Error) => {
-      assert.equal(error.message, `writing into ${user.home} as nobody failed: Error: Cannot find module '${missing}'`);
-      return true;
-    },
-  );
+  await publishFailsWith(user, missing, `writing into ${user.home} as nobody failed: Error: Cannot find module '${missing}'`);
 });
