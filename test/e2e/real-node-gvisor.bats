@@ -1,14 +1,16 @@
 #!/usr/bin/env bats
 # sandboxed-node in gVisor with the real kubelet, kube-proxy and containerd (build/fixtures/k3s-upstream), under
-# `k3s-sandbox up --mode sandboxed-node` in one fresh runsc sandbox per scenario. This records how far the real
-# components get in this runsc build and the real errors that stop them; see README "What a pod needs that gVisor
-# lacks".
+# `k3s-sandbox up --mode sandboxed-node` in one fresh runsc sandbox per scenario. What gVisor lacks is faked by the
+# product: /proc/sys tunables (interceptor or mounts), the mount(2) calls it refuses (the interceptor's
+# --fake-propagation and --rbind-as-bind), a CNI network (a conflist in k3s's conf dir). A pod then stops at the real
+# runtime's error, asserted below; see README "What a pod needs that gVisor lacks".
 load '../lib/common'
 
 setup_file() {
   require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
   require_built "$FIXTURES_BIN/k3s-upstream" test/fixtures/k3s-upstream/build.sh
   require_built "$FIXTURES_BIN/images/pause.tar" test/fixtures/images/build.sh
+  require_built "$FIXTURES_BIN/images/busybox.tar" test/fixtures/images/build.sh
   require_built "$FIXTURES_BIN/k3s-sandbox-supervise" test/fixtures/build-all.sh
 }
 
@@ -18,38 +20,164 @@ set -eu
 exec 2>&1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mkdir -p /var/lib/rancher/k3s/agent/images
-cp '$FIXTURES_BIN/images/pause.tar' /var/lib/rancher/k3s/agent/images/
+cp '$FIXTURES_BIN/images/pause.tar' '$FIXTURES_BIN/images/busybox.tar' /var/lib/rancher/k3s/agent/images/
+FB='$FIXTURES_BIN'
 export K3S_SANDBOX_K3S='$FIXTURES_BIN/k3s-upstream' K3S_SANDBOX_BIN_DIR='$FIXTURES_BIN' KUBECONFIG=/root/.kube/config
 ks() { node '$DIST/k3s-sandbox.mjs' "\$@"; }
-log_line() { grep -m1 -E "\$1" /var/log/k3s-sandbox/k3s.log | cut -c1-400; }
 PRELUDE
+  cat <<'HELPERS'
+log_line() { grep -m1 -E "$1" /var/log/k3s-sandbox/k3s.log | cut -c1-400; }
+k3s_starts() { grep -c 'k3s-sandbox-supervise: started' /var/log/k3s-sandbox/k3s.log; }
+# A busybox pod (image imported from agent/images, never pulled), and the kubelet's events for it after 40 s.
+pod_attempt() {
+  for _ in $(seq 60); do kubectl get serviceaccount default >/dev/null 2>&1 && break; sleep 1; done
+  kubectl run p1 --image=docker.io/library/busybox:1.35 --image-pull-policy=Never --restart=Never -- sleep 1000 >/dev/null
+  sleep 40
+  echo "pod: $(kubectl get pod p1 --no-headers | awk '{print $3}') on $(kubectl get pod p1 -o jsonpath='{.spec.nodeName}')"
+  kubectl describe pod p1 | grep -m1 FailedCreatePodSandBox | sed 's/.*kubelet  *//'
+}
+# The mount(2) fakes and the interceptor's options, from k3s's log and the interceptor's command line.
+interceptor_args() { for f in /proc/[0-9]*/cmdline; do tr '\0' ' ' 2>/dev/null <"$f" | grep '^[^ ]*k3s-sandbox-intercept ' | cut -d' ' -f2-6; done | head -n 1; }
+HELPERS
 }
 
-@test "gVisor, real kubelet under the interceptor: the plan's flags and fakes carry it to MS_SHARED on its root dir, which this runsc refuses" {
+# runsc as the other e2e tests run it, plus --net-raw: gVisor serves iptables only to CAP_NET_RAW, and kube-proxy
+# needs iptables (without it the plan disables kube-proxy, which the first scenarios show).
+gvisor_net_raw_script() {
+  local out rc=0
+  out="$(mktemp)"
+  runsc --network=none --net-raw --platform=ptrace do bash -c "$1" >"$out" 2>&1 || rc=$?
+  cat "$out"
+  rm -f "$out"
+  return "$rc"
+}
+
+@test "gVisor, real kubelet without /proc/sys fakes (only the interceptor's mount fakes, to get past rshared): it dies with 'Failed to start ContainerManager' on the missing tunables" {
   run gvisor_script "$(prelude)
-rc=0; K3S_SANDBOX_FAKES=intercept ks up --mode sandboxed-node --wait-node >/tmp/up.out 2>&1 || rc=\$?
-echo \"up rc: \$rc\"
-grep -E '^  --kubelet-arg=fail-cgroupv1|^  --node-ip|started k3s' /tmp/up.out
-echo \"containerd: \$(log_line 'containerd is now running')\"
-echo \"kubelet ran: \$(log_line 'Running kubelet ')\"
-echo \"kubelet fatal: \$(log_line 'failed to make /var/lib/kubelet rshared')\"
-echo \"image import: \$(grep -m1 -o 'Error while importing images from [^:]*\\|failed to mount [^:]*: invalid argument' /var/log/k3s-sandbox/k3s.log | tr '\\n' ' ')\"
-echo \"ContainerManager failures: \$(grep -c 'Failed to start ContainerManager' /var/log/k3s-sandbox/k3s.log || true)\"
+# What up's fakes step mounts for sandboxed-node, made by hand: no /proc/sys fake anywhere.
+mount -t tmpfs cgroup /sys/fs/cgroup
+for c in cpu cpuacct cpuset memory pids; do mkdir /sys/fs/cgroup/\$c; mount -t cgroup -o \$c cgroup /sys/fs/cgroup/\$c; done
+touch /dev/kmsg; mount --bind /dev/null /dev/kmsg
+rc=0; timeout 240 \$FB/k3s-sandbox-intercept -v --fake-propagation --rbind-as-bind -- \$FB/k3s-upstream server \
+  --data-dir=/var/lib/rancher/k3s --flannel-backend=none --snapshotter=native --node-ip=127.0.0.1 \
+  --disable-kube-proxy --disable-network-policy --disable=coredns,servicelb,traefik,local-storage,metrics-server \
+  --kubelet-arg=local-storage-capacity-isolation=false --kubelet-arg=cgroups-per-qos=false \
+  --kubelet-arg=enforce-node-allocatable= --kubelet-arg=fail-cgroupv1=false >/tmp/k3s.log 2>&1 || rc=\$?
+echo \"k3s rc: \$rc\"
+grep -m1 'propagation change refused' /tmp/k3s.log
+grep -m1 'Failed to start ContainerManager' /tmp/k3s.log | cut -c1-600
 "
   echo "$output"
   [ "$status" -eq 0 ]
-  [[ "$output" =~ "up rc: 1" ]]
-  [[ "$output" =~ "--kubelet-arg=fail-cgroupv1=false" ]]
-  [[ "$output" =~ "--node-ip=127.0.0.1" ]]
-  [[ "$output" =~ "through k3s-sandbox-intercept" ]]
-  [[ "$output" =~ "containerd: time=" ]]
-  [[ "$output" =~ "kubelet ran: time=" ]]
-  # kubelet's setupDataDirs bind-mounts /var/lib/kubelet on itself and makes it rshared; runsc answers EINVAL.
-  [[ "$output" =~ "error configuring root directory: failed to make /var/lib/kubelet rshared: invalid argument" ]]
-  # containerd's native snapshotter unpacks through a recursive bind mount; runsc refuses it.
-  [[ "$output" =~ image\ import:.*failed\ to\ mount\ /var/lib/rancher/k3s/agent/containerd/tmpmounts/containerd-mount[0-9]+:\ invalid\ argument ]]
-  # The tunables come later in kubelet's start-up, so it never reaches them here.
-  [[ "$output" =~ "ContainerManager failures: 0" ]]
+  [[ "$output" =~ "k3s rc: 1" ]]
+  [[ "$output" =~ "mount flags 0x104000: propagation change refused (EINVAL), answered 0" ]]
+  [[ "$output" =~ "Failed to start ContainerManager" ]]
+  [[ "$output" =~ Failed\ to\ start\ ContainerManager\"\ err=.*open\ /proc/sys/kernel/panic:\ no\ such\ file\ or\ directory ]]
+}
+
+@test "gVisor, fakes=intercept: the real node registers and is Ready; kube-proxy is disabled without NET_RAW, saying why; a pod stops at the runtime's netns error" {
+  run gvisor_script "$(prelude)
+K3S_SANDBOX_FAKES=intercept ks up --mode sandboxed-node --wait-node >/tmp/up.out 2>&1 || { cat /tmp/up.out; exit 1; }
+grep -E 'ready in|interceptor also fakes|--disable-kube-proxy' /tmp/up.out | cut -c1-300
+echo \"interceptor: \$(interceptor_args)\"
+kubectl get nodes -o wide
+kubectl describe node vm | grep -E '^ +Ready +True|Container Runtime Version|Kubelet Version'
+pod_attempt
+echo \"k3s starts: \$(k3s_starts)\"
+"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ "mode sandboxed-node (gVisor), node vm Ready" ]]
+  [[ "$output" =~ vm\ +Ready\ .*v1.36.3\ .*containerd://1.6.20 ]]
+  [[ "$output" =~ "Ready                True" ]] || [[ "$output" =~ Ready\ +True ]]
+  [[ "$output" =~ "the interceptor also fakes the mount(2) calls gVisor refuses" ]]
+  [[ "$output" =~ "CAP_NET_RAW is missing (gVisor: runsc without --net-raw)" ]]
+  [[ "$output" =~ "interceptor: -v --fake-root /var/lib/k3s-sandbox/fake-root --fake-propagation --rbind-as-bind" ]]
+  [[ "$output" =~ "pod: ContainerCreating on vm" ]]
+  # The real runtime's error: the CNI network cannot be set up in gVisor. The bridge plugin cannot create its link
+  # (no bridge devices: "protocol not available"); on some attempts the loopback plugin fails first, as gVisor has
+  # no statfs on the pod's netns file ("function not implemented").
+  [[ "$output" =~ failed\ to\ setup\ network\ for\ sandbox\ \"[0-9a-f]+\":\ plugin\ type=\"(bridge|loopback)\"\ failed\ \(add\):\ (failed\ to\ create\ bridge\ \"cni0\":\ could\ not\ add\ \"cni0\":\ protocol\ not\ available|failed\ to\ Statfs\ \"/var/run/netns/cni-[0-9a-f-]+\":\ function\ not\ implemented) ]]
+  [[ "$output" =~ "k3s starts: 1" ]]
+}
+
+@test "gVisor --net-raw, fakes=mount: /proc/sys by overlays, the interceptor traps only mount(2); the node is Ready, kube-proxy runs on iptables-legacy and reads route_localnet from the overlay; a pod stops at the bridge plugin" {
+  run gvisor_net_raw_script "$(prelude)
+K3S_SANDBOX_FAKES=mount ks up --mode sandboxed-node --wait-node >/tmp/up.out 2>&1 || { cat /tmp/up.out; exit 1; }
+grep -E 'ready in|overlays over|stops only mount' /tmp/up.out | cut -c1-200
+echo \"interceptor: \$(interceptor_args)\"
+echo \"route_localnet: \$(cat /proc/sys/net/ipv4/conf/all/route_localnet)\"
+kubectl get nodes -o wide
+pod_attempt
+echo \"kube-proxy chains: \$(iptables-legacy -t nat -S | grep -c KUBE-)\"
+echo \"kube-proxy exits: \$(grep -c 'kube-proxy exited' /var/log/k3s-sandbox/k3s.log || true)\"
+echo \"k3s starts: \$(k3s_starts)\"
+log_line 'recursive bind refused here'
+"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ "mode sandboxed-node (gVisor), node vm Ready" ]]
+  [[ "$output" =~ "overlays over their /proc/sys directories serve" ]]
+  [[ "$output" =~ "k3s runs under the interceptor with a seccomp filter that stops only mount(2)" ]]
+  [[ "$output" =~ "interceptor: -v --fake-propagation --rbind-as-bind -- " ]]
+  [[ "$output" =~ "route_localnet: 1" ]]
+  [[ "$output" =~ "pod: ContainerCreating on vm" ]]
+  # With NET_RAW the netns works further: the bridge plugin cannot create its link (gVisor has no bridge devices).
+  [[ "$output" =~ failed\ to\ setup\ network\ for\ sandbox\ \"[0-9a-f]+\":\ plugin\ type=\"(bridge|loopback)\"\ failed\ \(add\):\ (failed\ to\ create\ bridge\ \"cni0\":\ could\ not\ add\ \"cni0\":\ protocol\ not\ available|failed\ to\ Statfs\ \"/var/run/netns/cni-[0-9a-f-]+\":\ function\ not\ implemented) ]]
+  [[ "$output" =~ "kube-proxy exits: 0" ]]
+  ! [[ "$output" =~ "kube-proxy chains: 0" ]]
+  [[ "$output" =~ "k3s starts: 1" ]]
+  [[ "$output" =~ "mount flags 0x5000: recursive bind refused here, done as a plain bind" ]]
+}
+
+@test "gVisor --net-raw, fakes=intercept: the real node stays Ready for 5 minutes with no restart; kube-proxy's route_localnet is served by the fake" {
+  run gvisor_net_raw_script "$(prelude)
+K3S_SANDBOX_FAKES=intercept ks up --mode sandboxed-node --wait-node >/tmp/up.out 2>&1 || { cat /tmp/up.out; exit 1; }
+grep 'ready in' /tmp/up.out
+k3s_pid=\$(cat /run/k3s-sandbox/supervisor.pid)
+starts=\$(k3s_starts)
+notready=0
+for i in \$(seq 30); do
+  sleep 10
+  kubectl get node vm -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -qx True || notready=\$((notready + 1))
+done
+echo \"polls not Ready: \$notready of 30\"
+echo \"k3s starts after 5 min: \$(k3s_starts) (was \$starts)\"
+echo \"supervisor alive: \$(kill -0 \$k3s_pid && echo yes)\"
+echo \"fatal lines: \$(grep -cE 'level=fatal|Failed to start ContainerManager' /var/log/k3s-sandbox/k3s.log || true)\"
+log_line 'openat /proc/sys/net/ipv4/conf/all/route_localnet'
+echo \"fake route_localnet: \$(cat /var/lib/k3s-sandbox/fake-root/proc/sys/net/ipv4/conf/all/route_localnet)\"
+"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ "mode sandboxed-node (gVisor), node vm Ready" ]]
+  [[ "$output" =~ "polls not Ready: 0 of 30" ]]
+  [[ "$output" =~ "k3s starts after 5 min: 1 (was 1)" ]]
+  [[ "$output" =~ "supervisor alive: yes" ]]
+  [[ "$output" =~ "fatal lines: 0" ]]
+  [[ "$output" =~ "openat /proc/sys/net/ipv4/conf/all/route_localnet -> /var/lib/k3s-sandbox/fake-root/proc/sys/net/ipv4/conf/all/route_localnet" ]]
+  [[ "$output" =~ "fake route_localnet: 1" ]]
+}
+
+# Issue 13's "the same three with the real kubelet": without CAP_SYS_ADMIN auto chooses the interceptor, but no mount
+# works at all, and the real kubelet stops at its first one. Not faked: a bind refused with EPERM is not moot.
+@test "gVisor without CAP_SYS_ADMIN: auto chooses the interceptor; the real kubelet stops at binding /var/lib/kubelet on itself (EPERM)" {
+  run gvisor_script "$(prelude)
+drop() { setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin \"\$@\"; }
+mount -t tmpfs cgroup /sys/fs/cgroup
+for c in cpu cpuacct cpuset memory pids; do mkdir /sys/fs/cgroup/\$c; mount -t cgroup -o \$c cgroup /sys/fs/cgroup/\$c; done
+touch /dev/kmsg; mount --bind /dev/null /dev/kmsg
+rc=0; drop timeout 60 node \"$DIST/k3s-sandbox.mjs\" up --mode sandboxed-node --wait-node >/tmp/up.out 2>&1 || rc=\$?
+echo \"up rc: \$rc\"
+grep -o 'the fakes cannot be mounted here ([^)]*)' /tmp/up.out || true
+grep -o 'the interceptor also fakes the mount(2) calls gVisor refuses' /tmp/up.out || true
+log_line 'failed to bind-mount /var/lib/kubelet'
+"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ "the fakes cannot be mounted here (CAP_SYS_ADMIN is missing" ]]
+  [[ "$output" =~ "the interceptor also fakes the mount(2) calls gVisor refuses" ]]
+  [[ "$output" =~ "error configuring root directory: failed to bind-mount /var/lib/kubelet: operation not permitted" ]]
 }
 
 @test "gVisor: doctor tries each operation a pod needs and says pods cannot run here, naming each refused one" {
