@@ -6,6 +6,9 @@
  */
 import { commandHelp, parseOptions, usage, UsageError } from './cli/command.js';
 import { COMMANDS } from './cli/commands.js';
+import { ConfigError } from './config.js';
+import { UpError } from './diagnose/upError.js';
+import { wasReported } from './ui/status.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
@@ -19,7 +22,7 @@ async function dispatch(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return EXIT_OK;
   }
-  if (name === '--version') return (await import('./cli/version.js')).printVersion();
+  if (name === '--version') return (await import('./lazy.js')).printVersion();
   if (name === undefined) throw new UsageError('no command given');
   const command = COMMANDS.find((candidate) => candidate.name === name);
   if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
@@ -47,9 +50,6 @@ async function main(): Promise<void> {
       process.stderr.write(prefixed(error.message) + (error.command ? commandHelp(error.command) : USAGE));
       code = EXIT_BAD_INPUT;
     } else {
-      const { ConfigError } = await import('./config.js');
-      const { UpError } = await import('./diagnose/upError.js');
-      const { wasReported } = await import('./ui/status.js');
       if (error instanceof UpError) {
         // The hook context reads stdout: the failure gets its one line there, like the success report.
         process.stdout.write(`k3s-sandbox: failed: ${error.message}\n`);

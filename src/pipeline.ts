@@ -14,7 +14,8 @@
  *   report(UpResult)
  *
  * A non-root caller never takes the lock: cli.ts has re-run `up` through sudo unless a root instance runs, which it
- * follows. Steps are imported on demand so that commands which never reach them start faster.
+ * follows. The steps that start k3s (probe, plan, fakes, launch, wait, the simulated node) load on demand through
+ * src/lazy.ts; a warm `up` (kept as launched, then publish and report) loads none of them.
  */
 import { simulateNodeConflict } from './config.js';
 import { existsSync } from 'node:fs';
@@ -25,9 +26,11 @@ import { inspect, type InstanceHealth } from './instance/health.js';
 import { withInstanceLock, type InstanceLock } from './instance/lock.js';
 import { isRoot } from './instance/root.js';
 import { lastUpFile, launchedWithSettings, writeStateJson, type LastUp } from './instance/state.js';
+import { simnodeFiles } from './instance/simnode.js';
 import type { TargetUser } from './profile/user.js';
 import type { Instance } from './steps/launch.js';
-import type { UpResult } from './steps/report.js';
+import { publish, targetUser } from './steps/publish.js';
+import { report, type UpResult } from './steps/report.js';
 import type { SimulatedNodeState } from './steps/simulatedNode.js';
 import type { Ready } from './steps/wait.js';
 
@@ -37,7 +40,7 @@ const LOCK_SLACK_S = 60;
 const EXIT_DRIFT = 4;
 
 async function planStep(facts: ProbeFacts, shared: Shared, detail: string, running?: InstanceHealth): Promise<Plan> {
-  const { plan } = await import('./steps/plan.js');
+  const { plan } = await import('./lazy.js');
   return shared.status.step('plan', (handle) => {
     const planned = plan(facts, shared, running?.healthy ? running.record : undefined);
     handle.detail(detail || planned.mode);
@@ -50,7 +53,7 @@ async function planStep(facts: ProbeFacts, shared: Shared, detail: string, runni
  * fails `up` when the user asked for a mode other than the one that runs.
  */
 async function checkDrift(instance: Instance, plan: Plan, shared: Shared): Promise<void> {
-  const { driftOf } = await import('./steps/launch.js');
+  const { driftOf } = await import('./lazy.js');
   const drift = driftOf(instance.record, plan, shared.config);
   if (drift?.explicitMode) throw new UpError(drift.message, { exitCode: EXIT_DRIFT });
   if (drift) shared.status.warn(drift.message);
@@ -108,9 +111,7 @@ let leftBehind = 'nothing was started';
  */
 async function startUnderLock(facts: ProbeFacts, firstPlan: Plan, lock: InstanceLock, shared: Shared): Promise<Started> {
   const { status, options, paths } = shared;
-  const { failureWhileWaiting, keepRunning, launch } = await import('./steps/launch.js');
-  const { fakes } = await import('./steps/fakes.js');
-  const { wait } = await import('./steps/wait.js');
+  const { failureWhileWaiting, fakes, keepRunning, launch, wait } = await import('./lazy.js');
   const earlier = failureWhileWaiting(paths, lock);
   if (earlier) throw earlier;
   let plan = firstPlan;
@@ -143,8 +144,7 @@ async function startUnderLock(facts: ProbeFacts, firstPlan: Plan, lock: Instance
 
 /** A non-root `up`: follow the root instance (cli.ts re-ran `up` through sudo when there was none). */
 async function follow(plan: Plan, facts: ProbeFacts, shared: Shared): Promise<Started> {
-  const { followRootInstance } = await import('./steps/launch.js');
-  const { wait } = await import('./steps/wait.js');
+  const { followRootInstance, wait } = await import('./lazy.js');
   const instance = await shared.status.step('launch', () => followRootInstance(shared.paths, shared.status));
   if (!shared.options.wait) return { instance, gvisor: facts.gvisor, fallbacks: [] };
   const outcome = await shared.status.step('wait', () => wait(instance, plan, shared));
@@ -170,12 +170,11 @@ function onInterrupt(shared: Shared): () => void {
 
 /** (kept as launched, or probe → plan → (lock: keep or fakes → launch → wait, falling back)) → publish. */
 async function bringUp(shared: Shared): Promise<UpResult> {
-  const { targetUser } = await import('./steps/publish.js');
   const user = targetUser(shared.options.user);
   const running = await inspect(shared.paths);
   const kept = await keptAsLaunched(running, shared);
   if (kept) return publishStarted(kept, user, shared);
-  const { probe } = await import('./steps/probe.js');
+  const { probe } = await import('./lazy.js');
   const facts = await shared.status.step('probe', () => probe(shared));
   return bringUpFrom(facts, user, shared, running);
 }
@@ -185,9 +184,8 @@ async function bringUp(shared: Shared): Promise<UpResult> {
  * nothing of it on disk, nothing more is loaded.
  */
 async function simulatedNodeStep(instance: Instance, shared: Shared): Promise<SimulatedNodeState | undefined> {
-  const { simnodeFiles } = await import('./instance/simnode.js');
   if (!shared.config.simulateNode && !existsSync(simnodeFiles(shared.paths).statusFile) && !existsSync(simnodeFiles(shared.paths).recordFile)) return undefined;
-  const { simulatedNode } = await import('./steps/simulatedNode.js');
+  const { simulatedNode } = await import('./lazy.js');
   if (!shared.config.simulateNode) return simulatedNode(instance.record, shared);
   return shared.status.step('simulated node', async (handle) => {
     const state = await simulatedNode(instance.record, shared);
@@ -198,7 +196,6 @@ async function simulatedNodeStep(instance: Instance, shared: Shared): Promise<Si
 
 /** The publish step when k3s is ready; the result for the report step. */
 async function publishStarted(started: Started, user: TargetUser, shared: Shared): Promise<UpResult> {
-  const { publish } = await import('./steps/publish.js');
   const simulatedNode = await simulatedNodeStep(started.instance, shared);
   const result: UpResult = { gvisor: started.gvisor, instance: started.instance, ready: started.ready, fallbacks: started.fallbacks, ...(simulatedNode ? { simulatedNode } : {}) };
   if (started.ready) result.published = await shared.status.step('publish', () => publish(started.instance, user, shared));
@@ -218,7 +215,7 @@ export async function bringUpFrom(facts: ProbeFacts, user: TargetUser, shared: S
   if (running.healthy) {
     started = { instance: await keepHealthy(running, plan, shared), gvisor: facts.gvisor, fallbacks: [] };
     if (options.waitNode) {
-      const { wait } = await import('./steps/wait.js');
+      const { wait } = await import('./lazy.js');
       const outcome = await status.step('wait', () => wait(started.instance, plan, shared));
       if (outcome.kind === 'ready') started.ready = outcome;
     } else {
@@ -245,7 +242,7 @@ export async function up(shared: Shared): Promise<UpResult> {
   const stopListening = onInterrupt(shared);
   try {
     const result = await bringUp(shared);
-    (await import('./steps/report.js')).report(result, { json: shared.options.json, logFile: shared.paths.logFile });
+    report(result, { json: shared.options.json, logFile: shared.paths.logFile });
     return result;
   } finally {
     stopListening();

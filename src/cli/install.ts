@@ -1,3 +1,4 @@
+import { CONFIG_KEYS } from '../config.js';
 import type { CommandDeclaration } from './command.js';
 
 /** The two commands install.sh runs; src/install/index.ts parses their flags again and does the work. */
@@ -11,12 +12,11 @@ export const writeConfig: CommandDeclaration = {
   ],
   async run(values, args) {
     if (values['option-names']) {
-      const { CONFIG_KEYS } = await import('../config.js');
-      const { optionEnvName } = await import('../install/write-config.js');
+      const { optionEnvName } = await import('../lazy.js');
       process.stdout.write(CONFIG_KEYS.map((key) => `${optionEnvName(key)}\n`).join(''));
       return 0;
     }
-    return (await import('../install/index.js')).main(['write-config', ...args]);
+    return (await import('../lazy.js')).runInstall(['write-config', ...args]);
   },
 };
 
@@ -31,6 +31,6 @@ export const installK3s: CommandDeclaration = {
     { name: 'timeout', value: 'S', description: 'seconds the whole install may take', default: '900' },
   ],
   async run(_values, args) {
-    return (await import('../install/index.js')).main(['install-k3s', ...args]);
+    return (await import('../lazy.js')).runInstall(['install-k3s', ...args]);
   },
 };

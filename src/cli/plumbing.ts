@@ -1,4 +1,7 @@
 /** Commands other parts of k3s-sandbox run, never a user: no usage line. */
+import { DEFAULT_CONFIG } from '../config.js';
+import { resolvePaths } from '../paths.js';
+import { runHomeTaskChild } from '../profile/asUser.js';
 import { text, type CommandDeclaration } from './command.js';
 
 export const cni: CommandDeclaration = {
@@ -7,9 +10,7 @@ export const cni: CommandDeclaration = {
   options: [],
   hidden: true,
   async run() {
-    const { resolvePaths } = await import('../paths.js');
-    const { DEFAULT_CONFIG } = await import('../config.js');
-    return (await import('../cni/hostLocal.js')).runCniPlugin({
+    return (await import('../lazy.js')).runCniPlugin({
       env: process.env,
       stdin: process.stdin,
       stdout: process.stdout,
@@ -28,7 +29,7 @@ export const simulateNode: CommandDeclaration = {
   ],
   hidden: true,
   async run(values) {
-    return (await import('../simnode/index.js')).runSimulateNode({
+    return (await import('../lazy.js')).runSimulateNode({
       kubeconfig: text(values.kubeconfig),
       nodeName: text(values['node-name']),
       maxPods: text(values['max-pods']),
@@ -42,6 +43,6 @@ export const homeTask: CommandDeclaration = {
   options: [],
   hidden: true,
   async run() {
-    return (await import('../profile/asUser.js')).runHomeTaskChild(process.stdin);
+    return runHomeTaskChild(process.stdin);
   },
 };

@@ -6,6 +6,8 @@ import { ConfigError, loadConfig, type FlagValues } from '../config.js';
 import type { Shared, UpOptions } from '../context.js';
 import { UpError } from '../diagnose/upError.js';
 import { resolvePaths } from '../paths.js';
+import { upAsRoot } from '../instance/root.js';
+import { up } from '../pipeline.js';
 import { createStatusReporter } from '../ui/status.js';
 import { modeFlag, text } from './context.js';
 import type { OptionValues } from './command.js';
@@ -26,9 +28,9 @@ export async function runUp(values: OptionValues, args: readonly string[]): Prom
     if (values['simulate-node'] === true) flags.simulateNode = { value: true, flag: '--simulate-node' };
     const { config } = await status.step('config', () => loadConfig({ flags }));
     const shared: Shared = { config, paths: resolvePaths(config), status, options };
-    const sudoExit = await (await import('../instance/root.js')).upAsRoot(shared.paths, args, options.user);
+    const sudoExit = await upAsRoot(shared.paths, args, options.user);
     if (sudoExit !== undefined) return sudoExit;
-    await (await import('../pipeline.js')).up(shared);
+    await up(shared);
   } catch (error) {
     if (!options.json) throw error;
     const details = error instanceof UpError ? error.details : [];

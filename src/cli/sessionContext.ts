@@ -10,6 +10,6 @@ export const sessionContext: CommandDeclaration = {
     { name: 'in-background', description: 'start `up --wait` in the background instead, and say so (the hook\'s K3S_SANDBOX_HOOK_ASYNC=1)' },
   ],
   async run(values) {
-    return (await import('../commands/sessionContext.js')).main(values);
+    return (await import('../lazy.js')).runSessionContext(values);
   },
 };

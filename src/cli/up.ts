@@ -1,4 +1,5 @@
 import type { CommandDeclaration } from './command.js';
+import { runUp } from './runUp.js';
 import { UsageError } from './command.js';
 
 export const up: CommandDeclaration = {
@@ -17,6 +18,6 @@ export const up: CommandDeclaration = {
   ],
   async run(values, args) {
     if (values.wait && values['no-wait']) throw new UsageError('--wait and --no-wait exclude each other', up);
-    return (await import('./runUp.js')).runUp(values, args);
+    return runUp(values, args);
   },
 };

@@ -11,6 +11,7 @@ import type { CommandContext } from '../context.js';
 import { undoMounts, mountJournalFile } from '../fakes/mounts.js';
 import { cleanUpAgentLeftovers, shimProcessTree } from '../instance/agentCleanup.js';
 import { isRoot } from '../instance/root.js';
+import { findOurSimnode, stopSimnode } from '../instance/simnode.js';
 import { clearInstanceFiles, findOurInstance, readInstanceRecord } from '../instance/state.js';
 import { stopInstance } from '../instance/stop.js';
 
@@ -21,7 +22,6 @@ async function unmountFakes(ctx: CommandContext): Promise<void> {
 
 /** The simulated node goes first, so that it does not log a vanished API server while k3s stops. */
 async function stopSimulatedNode(ctx: CommandContext): Promise<void> {
-  const { findOurSimnode, stopSimnode } = await import('../instance/simnode.js');
   const ours = findOurSimnode(ctx.paths);
   if (!ours) {
     if (isRoot()) await stopSimnode(ctx.paths); // clears the files a dead one left

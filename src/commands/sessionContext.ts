@@ -25,7 +25,7 @@ import { publishClaudeEnvLine } from '../profile/blocks.js';
 import { kubeconfigFor, targetUser } from '../steps/publish.js';
 import { reportLine, type UpReport } from '../steps/report.js';
 import { createStatusReporter } from '../ui/status.js';
-import type { StatusReport } from './status.js';
+import { collectStatus, type StatusReport } from './status.js';
 
 export type HookFormat = 'text' | 'claude';
 
@@ -234,7 +234,7 @@ function contextIgnoringBadConfig(): CommandContext {
 
 async function statusOf(ctx: CommandContext): Promise<StatusReport | undefined> {
   try {
-    return await (await import('./status.js')).collectStatus(ctx);
+    return await collectStatus(ctx);
   } catch {
     return undefined;
   }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { MAX_DOCUMENT_BYTES } from './limits.js';
 
 /**
@@ -135,8 +135,18 @@ function withoutExperimentalWarning<T>(make: () => T): T {
   }
 }
 
+/** undici's request and the proxy-aware dispatcher it goes through. */
+interface Undici {
+  request: typeof import('undici').request;
+  dispatcher: Dispatcher;
+}
+
 export class HttpClient {
-  private readonly dispatcher: Dispatcher;
+  /**
+   * Loaded on the first request: the installer's code shares a chunk with `down`, `logs` and a cold `up`
+   * (src/lazy.ts), which need no HTTP client.
+   */
+  private undici?: Promise<Undici>;
   private readonly signal?: AbortSignal;
   private readonly insecureHosts: readonly string[];
 
@@ -147,9 +157,6 @@ export class HttpClient {
   ) {
     this.signal = safety.signal;
     this.insecureHosts = safety.insecureHosts ?? [];
-    this.dispatcher = withoutExperimentalWarning(
-      () => new EnvHttpProxyAgent({ headersTimeout: 30_000, bodyTimeout: 60_000, connectTimeout: 15_000 }),
-    );
   }
 
   /** Whether a registry host is one the user allowed over plain http. */
@@ -177,8 +184,16 @@ export class HttpClient {
     throw error;
   }
 
+  private loadUndici(): Promise<Undici> {
+    this.undici ??= import('undici').then(({ EnvHttpProxyAgent, request }) => ({
+      request,
+      dispatcher: withoutExperimentalWarning(() => new EnvHttpProxyAgent({ headersTimeout: 30_000, bodyTimeout: 60_000, connectTimeout: 15_000 })),
+    }));
+    return this.undici;
+  }
+
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    if (this.undici) await (await this.undici).dispatcher.close();
   }
 
   /** One request chain (redirects included), without retries. Non-2xx answers other than redirects throw. */
@@ -187,7 +202,8 @@ export class HttpClient {
     this.checkScheme(current, '');
     const headers = { ...options.headers };
     for (let hop = 0; hop <= MAX_REDIRECTS; hop += 1) {
-      const response = await request(current, { method: 'GET', headers, dispatcher: this.dispatcher, signal: this.signal });
+      const { request, dispatcher } = await this.loadUndici();
+      const response = await request(current, { method: 'GET', headers, dispatcher, signal: this.signal });
       const location = headerValue(response.headers, 'location');
       if (response.statusCode >= 300 && response.statusCode < 400 && location) {
         await response.body.dump();

@@ -21,6 +21,7 @@ import {
 } from '../instance/simnode.js';
 import type { InstanceRecord } from '../instance/state.js';
 import type { Paths } from '../paths.js';
+import { spawnSupervisor } from './launch.js';
 
 /** What `up` reports of the simulated node. */
 export interface SimulatedNodeState {
@@ -94,7 +95,6 @@ export async function simulatedNode(record: InstanceRecord, shared: Pick<Shared,
   makeDirectories(paths.logDir, 0o755);
   writeSimnodeRecord(paths, wanted);
   // launch.js loads execa: only an `up` that starts something pays for it.
-  const { spawnSupervisor } = await import('./launch.js');
   const supervisorPid = await spawnSupervisor({
     supervise: paths.supervise,
     argv: controllerSupervisorArgv(paths, wanted),
