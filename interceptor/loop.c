@@ -269,6 +269,7 @@ loop_run(pid_t main_pid, bool use_seccomp)
 			return -1;
 		if (handle_stop(tracee, status) < 0)
 			return -1;
+		stats_file_update(false);
 	}
 }
 

@@ -30,6 +30,7 @@ struct options {
 	const char *log_path;
 	bool verbose;
 	bool stats;
+	const char *stats_file;
 	bool statfs_spoof;
 	bool fake_propagation;
 	bool rbind_as_bind;
@@ -40,17 +41,19 @@ static void
 print_usage(int fd)
 {
 	dprintf(fd,
-		"usage: " PROGRAM_NAME " --fake-root DIR [--log FILE] [-v] [--stats] [--statfs-spoof]"
+		"usage: " PROGRAM_NAME " --fake-root DIR [--log FILE] [-v] [--stats] [--stats-file FILE] [--statfs-spoof]"
 		" [--fake-propagation] [--rbind-as-bind] -- PROGRAM [ARGS...]\n"
 		"  --fake-root DIR  a regular file DIR/P stands in for path P (reads and writes)\n"
 		"  --log FILE       append one line per redirect to FILE\n"
 		"  -v, --verbose    print one line per redirect on stderr\n"
 		"  --stats          print stop, redirect and per-syscall counts at exit\n"
+		"  --stats-file FILE  keep the same counts in FILE, rewritten once a second while tracing\n"
 		"  --statfs-spoof   make statfs/fstatfs report ext4 (0xEF53) where they see 9p\n"
 		"  --fake-propagation  answer 0 to a mount propagation change the kernel refuses (EINVAL)\n"
 		"  --rbind-as-bind  do a recursive bind the kernel refuses (EINVAL) as a plain bind\n"
 		"  (with a mount fake and no --fake-root, only mount(2) is traced)\n"
-		"environment: K3S_SANDBOX_INTERCEPT_NO_SECCOMP=1 forces the PTRACE_SYSCALL fallback\n");
+		"environment: K3S_SANDBOX_INTERCEPT_NO_SECCOMP=1 forces the PTRACE_SYSCALL fallback;\n"
+		"  K3S_SANDBOX_INTERCEPT_STATS_FILE=FILE is --stats-file FILE when that is not given\n");
 }
 
 static _Noreturn void
@@ -66,12 +69,13 @@ die_usage(const char *fmt, const char *arg)
 static struct options
 parse_options(int argc, char **argv)
 {
-	enum { OPT_FAKE_ROOT = 256, OPT_LOG, OPT_STATS, OPT_STATFS_SPOOF, OPT_FAKE_PROPAGATION, OPT_RBIND_AS_BIND };
+	enum { OPT_FAKE_ROOT = 256, OPT_LOG, OPT_STATS, OPT_STATS_FILE, OPT_STATFS_SPOOF, OPT_FAKE_PROPAGATION, OPT_RBIND_AS_BIND };
 	static const struct option longopts[] = {
 		{ "fake-root", required_argument, NULL, OPT_FAKE_ROOT },
 		{ "log", required_argument, NULL, OPT_LOG },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "stats-file", required_argument, NULL, OPT_STATS_FILE },
 		{ "statfs-spoof", no_argument, NULL, OPT_STATFS_SPOOF },
 		{ "fake-propagation", no_argument, NULL, OPT_FAKE_PROPAGATION },
 		{ "rbind-as-bind", no_argument, NULL, OPT_RBIND_AS_BIND },
@@ -89,6 +93,7 @@ parse_options(int argc, char **argv)
 		case OPT_LOG: opts.log_path = optarg; break;
 		case 'v': opts.verbose = true; break;
 		case OPT_STATS: opts.stats = true; break;
+		case OPT_STATS_FILE: opts.stats_file = optarg; break;
 		case OPT_STATFS_SPOOF: opts.statfs_spoof = true; break;
 		case OPT_FAKE_PROPAGATION: opts.fake_propagation = true; break;
 		case OPT_RBIND_AS_BIND: opts.rbind_as_bind = true; break;
@@ -105,6 +110,9 @@ parse_options(int argc, char **argv)
 		exit(EXIT_NO_PROGRAM);
 	}
 	opts.program = argv + optind;
+	/* How bench/real-node asks it of the interceptor that `k3s-sandbox up` starts. */
+	if (opts.stats_file == NULL)
+		opts.stats_file = getenv("K3S_SANDBOX_INTERCEPT_STATS_FILE");
 	return opts;
 }
 
@@ -203,6 +211,10 @@ main(int argc, char **argv)
 	count = redirect_traced_syscalls(nrs);
 	if (count == 0)
 		run_untraced(opts.program);
+	if (opts.stats_file != NULL && (ret = stats_file_init(opts.stats_file)) < 0) {
+		errno = -ret;
+		perror_msg_and_die(EXIT_USAGE, "--stats-file '%s' (expected a writable file path)", opts.stats_file);
+	}
 	order = choose_stop_order();
 	redirect_init(order, opts.fake_root != NULL, opts.statfs_spoof);
 	/* Orphaned descendants are re-parented to us, so we reap them and leave no zombie.
@@ -214,6 +226,7 @@ main(int argc, char **argv)
 	forward_signals_to(pid, &original_mask);
 	status = loop_run(pid, order != ORDER_NO_SECCOMP);
 	loop_finish();
+	stats_file_update(true);
 	if (opts.stats)
 		stats_print();
 	if (status < 0)

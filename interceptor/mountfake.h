@@ -1,8 +1,10 @@
 /* Faking the mount(2) calls this kernel refuses but a node needs (--fake-propagation,
  * --rbind-as-bind).  gVisor answers EINVAL to a recursive propagation change (kubelet's
  * MS_SHARED|MS_REC on its root dir, fatal to kubelet) and to a recursive bind (containerd's
- * native snapshotter unpacks every image layer through one).  Each fake is on only where a
- * start-up probe saw the kernel refuse the operation with EINVAL. */
+ * native snapshotter unpacks every image layer through one).  Without CAP_SYS_ADMIN every
+ * mount is refused with EPERM, kubelet's bind of its root dir onto itself included (the
+ * step before making it rshared, also fatal).  Each fake is on only where a start-up probe
+ * saw the kernel refuse the operation that way. */
 #ifndef MOUNTFAKE_H
 #define MOUNTFAKE_H
 
@@ -14,17 +16,20 @@
 enum mount_refusal {
 	REFUSES_RECURSIVE_PROPAGATION = 1,  /* mount(NULL, "/", NULL, MS_REC|MS_PRIVATE) is EINVAL */
 	REFUSES_RECURSIVE_BIND = 2,         /* mount(d, d, NULL, MS_BIND|MS_REC) is EINVAL */
+	REFUSES_EVERY_MOUNT = 4,            /* no new mount namespace, and mount(d, d, NULL, MS_BIND) is EPERM */
 };
 
 /**
  * Probes, in a child with its own mount namespace (made private first, so nothing it does
- * reaches ours), which of the two operations the kernel refuses with EINVAL.  Returns the
- * refusal bits; 0 when it could not tell (no new namespace: no CAP_SYS_ADMIN, and then
- * mount(2) answers EPERM, which no fake here changes).
+ * reaches ours), which of the two operations the kernel refuses with EINVAL.  Where the child
+ * cannot have a mount namespace of its own (EPERM: no CAP_SYS_ADMIN), it tries the bind of a
+ * temp dir onto itself where it is, which then fails with EPERM too (REFUSES_EVERY_MOUNT).
+ * Returns the refusal bits; 0 when it could not tell.
  */
 int mount_probe_refusals(void);
 
-/* Turns the fakes on: @propagation and @rbind as asked for, each only if @refusals has its bit. */
+/* Turns the fakes on: @propagation and @rbind as asked for, each only if @refusals has its bit;
+ * with REFUSES_EVERY_MOUNT, @propagation also covers the bind of a directory onto itself. */
 void mount_fakes_init(bool propagation, bool rbind, int refusals);
 
 /* Whether either fake is on, so mount(2) must stop at the tracer. */
@@ -34,7 +39,8 @@ bool mount_fakes_enabled(void);
  * Returns true when the syscall's exit stop is needed (to restore registers or answer 0). */
 bool mount_fake_on_entry(struct tracee *tracee, regs_t *regs);
 
-/* At mount(2)'s exit stop: the result the program sees (0 for a refused propagation change). */
+/* At mount(2)'s exit stop: the result the program sees (0 for a refused propagation change,
+ * and, where every mount is refused, for a refused bind of a directory onto itself). */
 long mount_fake_result(struct tracee *tracee, long result);
 
 #endif

@@ -154,3 +154,20 @@ path_find_fake(pid_t tid, const struct syscall_desc *sc, const regs_t *regs,
 		return 0;
 	return 1;
 }
+
+int
+path_read_absolute(pid_t tid, unsigned long addr, char *out)
+{
+	char path[PATH_MAX], base[PATH_MAX];
+	long len = mem_read_string(tid, addr, path, PATH_MAX);
+
+	if (len <= 0)
+		return -1;
+	if (path[0] == '/') {
+		memcpy(out, path, (size_t)len + 1);
+		return 0;
+	}
+	if (read_base_dir(tid, AT_FDCWD, base, PATH_MAX) < 0)
+		return -1;
+	return snprintf(out, PATH_MAX, "%s/%s", base, path) < PATH_MAX ? 0 : -1;
+}

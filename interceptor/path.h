@@ -23,4 +23,11 @@ long path_normalize(const char *in, char *out, size_t size);
 int path_find_fake(pid_t tid, const struct syscall_desc *sc, const regs_t *regs,
 		   char *original, char *target);
 
+/**
+ * Reads the path string at @addr of the stopped @tid into @out (PATH_MAX bytes), made
+ * absolute against @tid's cwd; symlinks and ".." are left as they are.  Returns 0, or -1
+ * when the string is unreadable, empty or too long, or the cwd cannot be read.
+ */
+int path_read_absolute(pid_t tid, unsigned long addr, char *out);
+
 #endif

@@ -11,7 +11,7 @@ setup_file() {
 }
 
 check_errors() {
-  local T="$BATS_TEST_TMPDIR" usage='usage: k3s-sandbox-intercept --fake-root DIR [--log FILE] [-v] [--stats] [--statfs-spoof] [--fake-propagation] [--rbind-as-bind] -- PROGRAM [ARGS...]|'
+  local T="$BATS_TEST_TMPDIR" usage='usage: k3s-sandbox-intercept --fake-root DIR [--log FILE] [-v] [--stats] [--stats-file FILE] [--statfs-spoof] [--fake-propagation] [--rbind-as-bind] -- PROGRAM [ARGS...]|'
   [ "$status" -eq 0 ]
   expect_prefix no-args "2|k3s-sandbox-intercept: --fake-root DIR is required (unless --fake-propagation or --rbind-as-bind is given)|$usage"
   expect_prefix bad-option "2|k3s-sandbox-intercept: unknown option '--bogus'|$usage"
@@ -24,6 +24,7 @@ check_errors() {
   expect missing-program "127|k3s-sandbox-intercept: cannot run PROGRAM '$T/no-such-program': No such file or directory"
   expect_prefix no-program "127|k3s-sandbox-intercept: missing PROGRAM after the options|$usage"
   expect bad-log "2|k3s-sandbox-intercept: --log '$T/no-such-dir/x.log' (expected a writable file path): No such file or directory"
+  expect bad-stats-file "2|k3s-sandbox-intercept: --stats-file '$T/no-such-dir/x.stats' (expected a writable file path): No such file or directory"
   expect ptrace-refused "1|k3s-sandbox-intercept: ptrace is refused: this process may not trace its own child (a container without CAP_SYS_PTRACE, or a seccomp profile that blocks ptrace): Operation not permitted|k3s-sandbox-intercept: remedy: allow ptrace of child processes: sysctl kernel.yama.ptrace_scope=1 (3 needs a reboot), or run the container with --cap-add=SYS_PTRACE and a seccomp profile that permits ptrace"
 }
 

@@ -78,14 +78,19 @@ check_observability() {
   plain="$(scenario_line statfs-plain)"
   expect_like statfs-spoof "${plain#statfs-plain=}k3s-sandbox-intercept: stats: *statfs-spoofs=0 *|*statfs traced=1 redirected=0|*"
   expect_like fallback "k3s-sandbox-intercept: K3S_SANDBOX_INTERCEPT_NO_SECCOMP=1: using PTRACE_SYSCALL, every syscall of every thread stops twice|fake-a-longer|*seccomp=0 *redirects=1 *"
+  # While the program runs, the file holds the counts of a second or less ago, dated by elapsed-ms.
+  expect_like stats-file-live "k3s-sandbox-intercept: stats: elapsed-ms=1[0-9][0-9][0-9]|k3s-sandbox-intercept: stats: stops=* redirects=[12] *|*openat traced=* redirected=[12]|*"
+  expect stats-file-tracer-alive ""
+  expect_like stats-file-final "k3s-sandbox-intercept: stats: elapsed-ms=[3-9][0-9][0-9][0-9]|k3s-sandbox-intercept: stats: stops=* redirects=2 *|*openat traced=* redirected=2|*"
+  expect_like stats-file-env "k3s-sandbox-intercept: stats: elapsed-ms=*|k3s-sandbox-intercept: stats: stops=* redirects=1 *"
 }
 
-@test "observability: -v, --log, --stats, --statfs-spoof, PTRACE_SYSCALL fallback (native)" {
+@test "observability: -v, --log, --stats, --stats-file, --statfs-spoof, PTRACE_SYSCALL fallback (native)" {
   run_scenario native observe "$BATS_TEST_TMPDIR"
   check_observability
 }
 
-@test "observability: -v, --log, --stats, --statfs-spoof, PTRACE_SYSCALL fallback (gVisor)" {
+@test "observability: -v, --log, --stats, --stats-file, --statfs-spoof, PTRACE_SYSCALL fallback (gVisor)" {
   run_scenario gvisor observe "$BATS_TEST_TMPDIR"
   check_observability
 }
