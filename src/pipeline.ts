@@ -82,7 +82,7 @@ async function keptAsLaunched(running: InstanceHealth, shared: Shared): Promise<
     handle.detail(record.mode);
   });
   status.info(`k3s already running (supervisor ${supervisorPid}, mode ${record.mode})`);
-  return { instance: { supervisorPid, record, foundReady: true }, gvisor: record.gvisor ?? false, ready: { kind: 'ready', secondsSinceStart: process.uptime() }, fallbacks: [] };
+  return { instance: { supervisorPid, record, foundReady: true }, gvisor: record.gvisor ?? false, ready: { kind: 'ready', secondsUntilReady: process.uptime() }, fallbacks: [] };
 }
 
 /** simulateNode in a mode with a kubelet of its own: refused (exit 2) before anything starts. */
@@ -219,7 +219,7 @@ export async function bringUpFrom(facts: ProbeFacts, user: TargetUser, shared: S
       const outcome = await status.step('wait', () => wait(started.instance, plan, shared));
       if (outcome.kind === 'ready') started.ready = outcome;
     } else {
-      started.ready = { kind: 'ready', secondsSinceStart: process.uptime() };
+      started.ready = { kind: 'ready', secondsUntilReady: process.uptime() };
     }
   } else if (!isRoot()) {
     started = await follow(plan, facts, shared);

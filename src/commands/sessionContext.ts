@@ -71,7 +71,7 @@ export function contextLines(outcome: Outcome, exported: Export): string[] {
       const where = [report.gvisor ? 'under gVisor' : '', ...report.fallbacks.map((f) => `after falling back from ${f.from}: ${f.reason}`)]
         .filter(Boolean)
         .join(', ');
-      const state = report.alreadyRunning ? 'is running' : `is ready (started in ${report.seconds?.toFixed(1)}s)`;
+      const state = report.foundReady ? 'is running' : `is ready (started in ${report.secondsUntilReady?.toFixed(1)}s)`;
       return [
         `k3s-sandbox: a local Kubernetes cluster (k3s) ${state}, mode ${report.mode}${where ? ` (${where})` : ''}.`,
         ...(report.simulatedNode

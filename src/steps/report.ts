@@ -27,12 +27,15 @@ export interface UpResult {
 export interface UpReport {
   ok: true;
   state: 'ready' | 'starting';
-  /** It was ready before this `up` did anything. */
-  alreadyRunning: boolean;
+  /** This `up` found k3s healthy (the health rule, src/instance/health.ts) and kept it as it was: it started nothing. */
+  foundReady: boolean;
   mode: string;
   gvisor: boolean;
-  /** Seconds from this `up`'s start until ready. */
-  seconds?: number;
+  /**
+   * Seconds from this `up` process's start (Node's own start-up included) until it saw k3s ready; with foundReady,
+   * until it found it so. Unset with --no-wait.
+   */
+  secondsUntilReady?: number;
   kubeconfig?: string;
   user?: string;
   node?: string;
@@ -53,10 +56,10 @@ export function buildReport(result: UpResult, logFile: string): UpReport {
   return {
     ok: true,
     state: ready ? 'ready' : 'starting',
-    alreadyRunning: instance.foundReady,
+    foundReady: instance.foundReady,
     mode: record.mode,
     gvisor: result.gvisor,
-    seconds: ready ? Math.round(ready.secondsSinceStart * 10) / 10 : undefined,
+    secondsUntilReady: ready ? Math.round(ready.secondsUntilReady * 10) / 10 : undefined,
     kubeconfig: published?.kubeconfig,
     user: published?.user,
     node: ready?.node,
@@ -76,7 +79,7 @@ export function reportLine(report: UpReport): string {
   const head =
     report.state === 'starting'
       ? `starting (not waited for), ${mode}, log ${report.log}`
-      : `${report.alreadyRunning ? 'already running' : `ready in ${report.seconds?.toFixed(1)}s`}, ${mode}` +
+      : `${report.foundReady ? 'already running' : `ready in ${report.secondsUntilReady?.toFixed(1)}s`}, ${mode}` +
         (report.node ? `, node ${report.node} Ready` : '') +
         (report.simulatedNode ? `, simulated node ${report.simulatedNode.name}` : '') +
         (report.kubeconfig ? `, KUBECONFIG=${report.kubeconfig}` : '');

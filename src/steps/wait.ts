@@ -46,8 +46,8 @@ const FOREIGN_ANSWERS_MS = 3000;
 /** k3s answered /readyz with 200 (and, with --wait-node, a node is Ready). */
 export interface Ready {
   kind: 'ready';
-  /** Seconds from this process's start until ready. */
-  secondsSinceStart: number;
+  /** Seconds from this process's start (Node's own start-up included) until it saw k3s ready. */
+  secondsUntilReady: number;
   node?: string;
 }
 
@@ -256,7 +256,7 @@ export async function wait(instance: Instance, plan: Plan, shared: Shared): Prom
   const waitNode = options.waitNode && agent;
   if (instance.foundReady && !waitNode) {
     // launch has just seen it healthy (supervisor running, /readyz 200).
-    return { kind: 'ready', secondsSinceStart: process.uptime() };
+    return { kind: 'ready', secondsUntilReady: process.uptime() };
   }
   const waiter = new Waiter(shared, instance, plan, instance.foundReady ? fileSize(paths.logFile) : record.logOffset);
   const deadline = Date.now() + config.waitTimeout * 1000;
@@ -270,7 +270,7 @@ export async function wait(instance: Instance, plan: Plan, shared: Shared): Prom
           const late = await waiter.scanLog();
           if (late) return late;
           if (isRoot() && !instance.foundReady) writeStateJson(instanceRecordFile(paths), { ...record, readyAt: Date.now() });
-          return { kind: 'ready', secondsSinceStart: process.uptime(), node };
+          return { kind: 'ready', secondsUntilReady: process.uptime(), node };
         }
       }
       if (Date.now() >= deadline) {

@@ -68,7 +68,7 @@ prelude() {
   echo "$output"
   [ "$status" -eq 0 ]
   [ "${#lines[@]}" -eq 1 ]
-  [[ "${lines[0]}" =~ ^\{\"ok\":true,\"state\":\"ready\",\"alreadyRunning\":false,\"mode\":\"control-plane\",\"gvisor\":true ]]
+  [[ "${lines[0]}" =~ ^\{\"ok\":true,\"state\":\"ready\",\"foundReady\":false,\"mode\":\"control-plane\",\"gvisor\":true ]]
 }
 
 @test "a warm up is a no-op: same supervisor, same k3s, no restart, nothing rewritten" {

@@ -18,7 +18,7 @@ function result(overrides: Partial<UpResult> = {}, record: Partial<InstanceRecor
       foundReady: false,
       record: { mode: plan.mode, agent: false, k3sArgs: plan.k3sArgs, useInterceptor: false, limits: plan.limits, remedies: [], adminKubeconfig: '/run/k3s-sandbox/k3s.yaml', dataDir: '/d', logOffset: 0, launchedAt: 0, fallbacks: [], ...record },
     },
-    ready: { kind: 'ready', secondsSinceStart: 1.26 },
+    ready: { kind: 'ready', secondsUntilReady: 1.26 },
     fallbacks: [],
     published: { user: 'root', kubeconfig: '/root/.kube/config', changed: ['/root/.kube/config'], warnings: [] },
     ...overrides,

@@ -9,10 +9,10 @@ const CONTROL_PLANE_LIMITS = 'the API, CRDs, RBAC, server-side dry-run and Helm 
 const READY: UpReport = {
   ok: true,
   state: 'ready',
-  alreadyRunning: false,
+  foundReady: false,
   mode: 'control-plane',
   gvisor: true,
-  seconds: 1.84,
+  secondsUntilReady: 1.84,
   kubeconfig: '/root/.kube/config',
   user: 'root',
   supervisorPid: 109,
@@ -45,7 +45,7 @@ const CLAUDE_TABLE: { name: string; outcome: Outcome; exported: Export; lines: R
   },
   {
     name: 'ready after a fallback, already running, export failed',
-    outcome: { kind: 'ready', report: { ...READY, gvisor: false, alreadyRunning: true, fallbacks: [{ from: 'server', reason: 'kubelet died' }] } },
+    outcome: { kind: 'ready', report: { ...READY, gvisor: false, foundReady: true, fallbacks: [{ from: 'server', reason: 'kubelet died' }] } },
     exported: { kubeconfig: '/root/.kube/config', problem: 'CLAUDE_ENV_FILE=/nowhere/env: ENOENT' },
     lines: [
       /^k3s-sandbox: a local Kubernetes cluster \(k3s\) is running, mode control-plane \(after falling back from server: kubelet died\)\.$/,
