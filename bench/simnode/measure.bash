@@ -15,6 +15,11 @@ rss_split() {
     END { printf "files %.1f MiB + anonymous %.1f MiB", f / 1024, a / 1024 }' "/proc/$1/smaps" 2>/dev/null
 }
 
+# cpu_seconds PID: user + system CPU time the process has used (fields 14 and 15 of /proc/PID/stat, in clock ticks).
+cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.1f", ($12 + $13) / hz }' "/proc/$1/stat"
+}
+
 # start_rss_sampler PID: the highest VmRSS seen every 0.5 s goes to RSS_PEAK_FILE (gVisor has no VmHWM).
 start_rss_sampler() {
   RSS_PEAK_FILE="$(mktemp)"
@@ -58,6 +63,7 @@ bench_runner() {
   printf '%s\tRSS now %s MiB, peak %s MiB, sampled peak %s MiB\n' "$name" "$(rss_mib "$pid" VmRSS)" "${hwm:-(no VmHWM)}" \
     "$(sampled_peak_mib)"
   printf '%s\tRSS now by kind: %s\n' "$name" "$(rss_split "$pid")"
+  printf '%s\tCPU used since start %s s\n' "$name" "$(cpu_seconds "$pid")"
   kill "$RSS_SAMPLER_PID" 2>/dev/null || true
   rm -f "$RSS_PEAK_FILE"
 }
