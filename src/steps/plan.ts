@@ -327,12 +327,17 @@ function planProcSysFakes(draft: Draft, facts: ProbeFacts, config: Pick<Config, 
  * gVisor refuses kubelet's MS_SHARED|MS_REC on its root dir (fatal at start) and containerd's recursive binds (every
  * image unpack): the interceptor fakes both, each only where its start-up probe sees the refusal. With /proc/sys fakes
  * by mount, it runs for mount(2) alone: its seccomp filter then stops no open or stat, so k3s pays a stop only per mount.
+ * Without CAP_SYS_ADMIN every mount is refused (EPERM): the interceptor then answers only kubelet's bind of its root dir
+ * onto itself and the propagation change after it, and containerd's unpack keeps failing.
  */
 function planMountSyscallFakes(draft: Draft, facts: ProbeFacts): void {
   if (!facts.gvisor) return;
-  const reason =
-    "kubelet makes its root dir rshared at start (fatal when refused) and containerd's native snapshotter unpacks images through a recursive bind; " +
-    "gVisor refuses both with EINVAL. Its mounts are sandbox-wide, so propagation is moot, and a snapshot has nothing mounted under it";
+  const reason = facts.capabilities.sysAdmin
+    ? "kubelet makes its root dir rshared at start (fatal when refused) and containerd's native snapshotter unpacks images through a recursive bind; " +
+      'gVisor refuses both with EINVAL. Its mounts are sandbox-wide, so propagation is moot, and a snapshot has nothing mounted under it'
+    : 'kubelet binds its root dir onto itself and makes it rshared at start (fatal when refused); without CAP_SYS_ADMIN every mount is refused (EPERM). ' +
+      "The bind's only effect would be a mount point whose propagation can be set, and propagation is moot where no mount can be made; " +
+      "every other mount stays refused, so containerd cannot unpack images (its native snapshotter's bind) and pods cannot start";
   if (!facts.ptrace.usable || !facts.programs.intercept.executable) {
     draft.remedies.push({ remedy: 'no mount(2) fakes', reason: `the interceptor cannot run here (${facts.ptrace.usable ? `${facts.programs.intercept.path} is missing` : facts.ptrace.reason}): kubelet will stop at its rshared root dir. ${reason}` });
     return;
@@ -342,7 +347,10 @@ function planMountSyscallFakes(draft: Draft, facts: ProbeFacts): void {
     ? 'the interceptor also fakes'
     : 'k3s runs under the interceptor with a seccomp filter that stops only mount(2) (no open or stat), to fake';
   draft.plan.useInterceptor = true;
-  draft.remedies.push({ remedy: `${how} the mount(2) calls gVisor refuses: a propagation change answers 0, a recursive bind is done as a plain bind`, reason });
+  const what = facts.capabilities.sysAdmin
+    ? 'a propagation change answers 0, a recursive bind is done as a plain bind'
+    : 'a bind of a directory onto itself and a propagation change answer 0';
+  draft.remedies.push({ remedy: `${how} the mount(2) calls gVisor refuses: ${what}`, reason });
 }
 
 /** CAP_NET_RAW (capability 13) in the set k3s runs with. */

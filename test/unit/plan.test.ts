@@ -431,6 +431,16 @@ test('plan: sandboxed-node in gVisor fakes the refused mount(2) calls under the 
   assert.ok(planned.remedies.some((r) => /^a bridge CNI network/.test(r.remedy) && /NetworkReady=false/.test(r.reason)));
 });
 
+test('plan: sandboxed-node in gVisor without CAP_SYS_ADMIN: the interceptor fakes only the self-bind and propagation change of kubelet\'s root dir, and the remedy says images cannot be unpacked', () => {
+  const noSysAdmin = { ...gvisorFacts(), kmsg: true, capabilities: { ...gvisorFacts().capabilities, sysAdmin: false } };
+  const planned = planFor(noSysAdmin, config({ mode: 'sandboxed-node', dataDir: '/d' }), PATHS);
+  assert.equal(planned.fakes.interceptMounts, true);
+  const remedy = planned.remedies.find((r) => /^the interceptor also fakes the mount\(2\) calls gVisor refuses/.test(r.remedy));
+  assert.ok(remedy, JSON.stringify(planned.remedies));
+  assert.match(remedy.remedy, /a bind of a directory onto itself and a propagation change answer 0$/);
+  assert.match(remedy.reason, /every mount is refused \(EPERM\).*propagation is moot where no mount can be made.*containerd cannot unpack images/);
+});
+
 test('plan: no mount(2) fakes where the interceptor cannot run (no ptrace, overlay fakes): a remedy says kubelet will stop at rshared; a real kernel gets none', () => {
   const noPtrace = { ...gvisorMountFacts(), ptrace: { usable: false, scope: 3, reason: 'ptrace_scope is 3' } };
   const planned = planFor(noPtrace, config({ mode: 'sandboxed-node' }), PATHS);
