@@ -12,7 +12,6 @@
 import { readFileSync } from 'node:fs';
 import type { Agent } from 'node:https';
 import { createRequire } from 'node:module';
-import { isIP } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { fileStamp, replaceFile } from '../files.js';
 
@@ -175,6 +174,7 @@ export function readyzOnce(identity: ApiIdentity): Promise<ReadyzAnswer> {
       socket.destroy();
     };
     const { connect } = requireOnUse('node:tls') as typeof import('node:tls');
+    const { isIP } = requireOnUse('node:net') as typeof import('node:net');
     const socket = connect(
       {
         host,

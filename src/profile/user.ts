@@ -4,7 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+
+/** node:child_process loads only for getent: every command loads this module, and `--help` needs none of it. */
+const requireOnUse = createRequire(import.meta.url);
 
 export interface TargetUser {
   name: string;
@@ -30,6 +33,7 @@ export function lookUpUser(name: string): TargetUser | undefined {
   }
   // node:child_process rather than execa: `env` resolves a user, and loading execa would be most of its start-up
   // cost in gVisor, for a call that rarely happens.
+  const { spawnSync } = requireOnUse('node:child_process') as typeof import('node:child_process');
   const result = spawnSync('getent', ['passwd', name], { encoding: 'utf8', timeout: 10_000 });
   return result.status === 0 ? parsePasswdLine(result.stdout.trim()) : undefined;
 }
