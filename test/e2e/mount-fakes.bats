@@ -33,6 +33,21 @@ proc_sys_snapshot() {
 our_mounts() { grep -cE ' /proc/sys/| /sys/fs/cgroup| /dev/kmsg | /var/lib/k3s-sandbox/' /proc/self/mountinfo || true; }
 # The tmpfs mounts below /proc/sys (the rebind variant's), by mount point.
 proc_sys_tmpfs() { awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($5 ~ /^\/proc\/sys\// && $(i + 1) == "tmpfs") print $5; break } }' /proc/self/mountinfo | sort | tr '\n' ' '; }
+# kill_ups_in_fakes ROUNDS MAX_CS: each round starts an up and SIGKILLs it inside its fakes step (0 to MAX_CS hundredths
+# of a second after it wrote the mount journal), printing what was left; every other round `down` then meets what the killed up left.
+kill_ups_in_fakes() {
+  local journal=/run/k3s-sandbox/mounts.json i pid cs
+  for i in $(seq "$1"); do
+    touch /tmp/round-start
+    node "$BUNDLE" up --mode sandboxed-node >/dev/null 2>&1 & pid=$!
+    for _ in $(seq 500); do [ -n "$(find "$journal" -newer /tmp/round-start 2>/dev/null)" ] && break; sleep 0.01; done
+    cs=$((RANDOM % ($2 + 1))); sleep "$((cs / 100)).$(printf %02d $((cs % 100)))"
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    echo "round $i: $(our_mounts) mounts, journal $(grep -o '"complete":[a-z]*' "$journal" 2>/dev/null || echo absent)"
+    if [ $((i % 2)) -eq 0 ]; then ks down >/dev/null 2>&1; fi
+  done
+}
 # Interceptors given the fake tree, i.e. serving /proc/sys (one may run for other reasons, without it).
 proc_sys_interceptors() {
   for f in /proc/[0-9]*/cmdline; do
@@ -126,15 +141,8 @@ $1"
 @test "gVisor: up killed with SIGKILL at random points 20 times never leaves a half-mounted tree; the next up comes up and down removes everything" {
   run scenario '
     proc_sys_snapshot >/tmp/before
-    for i in $(seq 20); do
-      node "$BUNDLE" up --mode sandboxed-node >/dev/null 2>&1 & pid=$!
-      sleep "0.$((RANDOM % 30))$((RANDOM % 10))"
-      kill -KILL "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-      # Half the time, also stop what got launched, so later rounds are killed in fakes again.
-      [ $((i % 2)) -eq 0 ] && ks down >/dev/null 2>&1
-      echo "round $i: $(our_mounts) mounts"
-    done
+    # The overlay set is 11 mounts, well under a second here: kill 0-0.4 s into it.
+    kill_ups_in_fakes 20 40
     ks up --mode sandboxed-node --wait-node >out 2>err || { cat out err; exit 1; }
     cat out
     echo "cgroup controllers: $(grep -c " /sys/fs/cgroup/" /proc/self/mountinfo)"
@@ -145,6 +153,8 @@ $1"
   '
   echo "$output"
   [ "$status" -eq 0 ]
+  # Some kills did land halfway through the mounts.
+  [[ "$output" =~ "mounts, journal \"complete\":false" ]]
   [[ "$output" =~ "mode sandboxed-node (gVisor), node "[a-z0-9-]+" Ready" ]]
   [[ "$output" =~ "cgroup controllers: 5" ]]
   [[ "$output" =~ "proc/sys unchanged" ]]
@@ -201,14 +211,8 @@ $1"
   run scenario '
     export K3S_SANDBOX_FAKES=rebind
     proc_sys_snapshot >/tmp/before
-    for i in $(seq 10); do
-      node "$BUNDLE" up --mode sandboxed-node >/dev/null 2>&1 & pid=$!
-      sleep "0.$((RANDOM % 30))$((RANDOM % 10))"
-      kill -KILL "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-      [ $((i % 2)) -eq 0 ] && ks down >/dev/null 2>&1
-      echo "round $i: $(our_mounts) mounts"
-    done
+    # The rebind set is some 60 mounts, about 2.5 s here: kill 0-2 s into it.
+    kill_ups_in_fakes 10 200
     ks up --mode sandboxed-node --wait-node >out 2>err || { cat out err; exit 1; }
     cat out err
     echo "interceptors serving /proc/sys: $(proc_sys_interceptors)"
@@ -227,6 +231,8 @@ $1"
   '
   echo "$output"
   [ "$status" -eq 0 ]
+  # Some kills did land halfway through the mounts.
+  [[ "$output" =~ "mounts, journal \"complete\":false" ]]
   [[ "$output" =~ "mode sandboxed-node (gVisor), node "[a-z0-9-]+" Ready" ]]
   [[ "$output" =~ "tmpfs mounts over their /proc/sys directories, the real entries bound back, serve" ]]
   [[ "$output" =~ "asked for (fakes=rebind)" ]]
