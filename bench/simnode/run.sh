@@ -3,8 +3,8 @@
 # against the real API server (build/fixtures/k3s-upstream) in a private network namespace, and the controller's
 # resident memory. With KWOK=/path/to/kwok it runs kwok (kubernetes-sigs/kwok, default fast stages) against the same
 # server afterwards, as the anchor. kwok is not part of this repository; build it outside it with
-#   GOBIN=/tmp/kwok-bin go install sigs.k8s.io/kwok/cmd/kwok@v0.7.0
-# Usage: bench/simnode/run.sh [N...]     (env KWOK=/tmp/kwok-bin/kwok to add the kwok rows; RUNNERS="kwok" for kwok
+#   GOBIN=/tmp/kwok-build/bin go install sigs.k8s.io/kwok/cmd/kwok@v0.7.0
+# Usage: bench/simnode/run.sh [N...]     (env KWOK=/tmp/kwok-build/bin/kwok to add the kwok rows; RUNNERS="kwok" for kwok
 # alone; SIMNODE_NODE_FLAGS="--max-semi-space-size=1" to try V8 flags on the controller)
 set -eu
 here="$(cd "$(dirname "$0")" && pwd)"
