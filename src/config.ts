@@ -37,6 +37,8 @@ export interface Config {
   simulateNode: boolean;
   /** The simulated node's name. */
   simulateNodeName: string;
+  /** The most pods the simulated node takes (its capacity and allocatable `pods`, the kubelet's --max-pods). */
+  simulateNodeMaxPods: number;
 }
 
 export type ConfigKey = keyof Config;
@@ -59,6 +61,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   'fakes',
   'simulateNode',
   'simulateNodeName',
+  'simulateNodeMaxPods',
 ];
 
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
@@ -79,6 +82,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   fakes: 'auto',
   simulateNode: false,
   simulateNodeName: 'k3s-sandbox-simulated',
+  simulateNodeMaxPods: 110,
 });
 
 export const DEFAULT_CONFIG_FILE = '/usr/local/etc/k3s-sandbox/config.json';
@@ -87,6 +91,9 @@ export const DEFAULT_CONFIG_FILE = '/usr/local/etc/k3s-sandbox/config.json';
 export const DISABLE_CHOICES = ['coredns', 'servicelb', 'traefik', 'local-storage', 'metrics-server', 'runtimes'] as const;
 
 export const MODE_CHOICES: readonly ModeSetting[] = ['auto', 'server', 'sandboxed-node', 'control-plane'];
+
+/** The most pods simulateNodeMaxPods allows (as `simulate-node --max-pods` does). */
+export const SIMULATE_NODE_MAX_PODS_LIMIT = 65_000;
 
 export const FAKES_CHOICES: readonly FakesSetting[] = ['auto', 'mount', 'rebind', 'intercept'];
 
@@ -139,6 +146,7 @@ const ALLOWED: Record<ConfigKey, string> = {
   fakes: FAKES_CHOICES.join(', '),
   simulateNode: 'true or false (true only in mode control-plane)',
   simulateNodeName: 'a node name: dot-separated parts of lowercase letters, digits and -, each starting and ending with a letter or digit, at most 63 characters',
+  simulateNodeMaxPods: `a whole number of pods from 1 to ${SIMULATE_NODE_MAX_PODS_LIMIT}`,
 };
 
 function showValue(raw: unknown): string {
@@ -222,6 +230,8 @@ export function validateOption(key: ConfigKey, raw: unknown, source: string): Co
     }
     case 'waitTimeout':
       return asInteger(key, raw, source, 1, 3600);
+    case 'simulateNodeMaxPods':
+      return asInteger(key, raw, source, 1, SIMULATE_NODE_MAX_PODS_LIMIT);
     case 'httpsPort':
       return asInteger(key, raw, source, 1, 65535);
     case 'registries':

@@ -26,6 +26,7 @@ export async function runUp(values: OptionValues, args: readonly string[]): Prom
     const flags: FlagValues = modeFlag(values.mode);
     if (typeof values.timeout === 'string') flags.waitTimeout = { value: values.timeout, flag: '--timeout' };
     if (values['simulate-node'] === true) flags.simulateNode = { value: true, flag: '--simulate-node' };
+    if (typeof values['simulate-node-max-pods'] === 'string') flags.simulateNodeMaxPods = { value: values['simulate-node-max-pods'], flag: '--simulate-node-max-pods' };
     const { config } = await status.step('config', () => loadConfig({ flags }));
     const shared: Shared = { config, paths: resolvePaths(config), status, options };
     const sudoExit = await upAsRoot(shared.paths, args, options.user);

@@ -40,6 +40,8 @@ export function simnodeFiles(paths: Pick<Paths, 'stateDir' | 'logDir'>): Simnode
 /** simnode.json: what was started. */
 export interface SimnodeRecord {
   nodeName: string;
+  /** Its --max-pods; absent from records of controllers started before the setting existed (they took 110). */
+  maxPods?: number;
   kubeconfig: string;
   /** The node executable, resolved as /proc/<pid>/exe shows it. */
   node: string;

@@ -72,10 +72,10 @@ export interface InstanceRecord {
  * Every setting but the ones that only bound how long `up` waits or whether anything starts at all, and the simulated
  * node's: it runs beside k3s under its own supervisor, and every `up` starts or stops it to match (simnode.ts).
  */
-export type LaunchSettings = Omit<Config, 'waitTimeout' | 'autoStart' | 'simulateNode' | 'simulateNodeName'>;
+export type LaunchSettings = Omit<Config, 'waitTimeout' | 'autoStart' | 'simulateNode' | 'simulateNodeName' | 'simulateNodeMaxPods'>;
 
 export function launchSettings(config: Config): LaunchSettings {
-  const { waitTimeout: _waitTimeout, autoStart: _autoStart, simulateNode: _simulateNode, simulateNodeName: _simulateNodeName, ...settings } = config;
+  const { waitTimeout: _waitTimeout, autoStart: _autoStart, simulateNode: _simulateNode, simulateNodeName: _simulateNodeName, simulateNodeMaxPods: _simulateNodeMaxPods, ...settings } = config;
   return settings;
 }
 

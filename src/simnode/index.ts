@@ -3,7 +3,7 @@
  * in the foreground until SIGTERM or SIGINT, then exits 0. Meant to run under the supervisor in control-plane mode.
  */
 import { existsSync } from 'node:fs';
-import { ConfigError } from '../config.js';
+import { ConfigError, SIMULATE_NODE_MAX_PODS_LIMIT } from '../config.js';
 import { SimulatedNode } from './controller.js';
 import { DEFAULT_MAX_PODS, DEFAULT_NODE_NAME, validNodeName } from './node.js';
 
@@ -29,8 +29,8 @@ export function settingsFrom(args: SimulateNodeArgs, env: NodeJS.ProcessEnv): Si
   }
   const maxPodsText = args.maxPods ?? String(DEFAULT_MAX_PODS);
   const maxPods = Number(maxPodsText);
-  if (!/^\d+$/.test(maxPodsText) || maxPods < 1 || maxPods > 65_000) {
-    throw new ConfigError(`--max-pods ${JSON.stringify(maxPodsText)}: a whole number from 1 to 65000`);
+  if (!/^\d+$/.test(maxPodsText) || maxPods < 1 || maxPods > SIMULATE_NODE_MAX_PODS_LIMIT) {
+    throw new ConfigError(`--max-pods ${JSON.stringify(maxPodsText)}: a whole number from 1 to ${SIMULATE_NODE_MAX_PODS_LIMIT}`);
   }
   return { kubeconfig, nodeName, maxPods };
 }

@@ -2,11 +2,12 @@
  * The simulated-node step, at the end of every `up` (warm or not) once k3s is kept or launched: with simulateNode on
  * (control-plane only, refused earlier otherwise) the controller runs under its own k3s-sandbox-supervise
  * (src/instance/simnode.ts); with it off nothing of it runs. A controller already running for this node name and
- * kubeconfig is kept; one started for another name is stopped and started again. So turning simulateNode on for a
+ * kubeconfig is kept; one started for another name or pod count is stopped and started again. So turning simulateNode on for a
  * running cluster needs no `down`: the next `up` starts it. It needs no ready API server: it waits for the server on
  * its own, so `up --no-wait` starts it right after k3s.
  */
 import { realpathSync } from 'node:fs';
+import { DEFAULT_CONFIG, type Config } from '../config.js';
 import type { Shared } from '../context.js';
 import { makeDirectories } from '../files.js';
 import { isRoot } from '../instance/root.js';
@@ -41,9 +42,13 @@ export interface SimulatedNodeState {
 export const CONTROLLER_NODE_FLAGS = ['--max-semi-space-size=1', '--lite-mode'];
 
 /** The record of the controller this config asks for. */
-export function wantedController(paths: Pick<Paths, 'selfCommand'>, record: Pick<InstanceRecord, 'adminKubeconfig'>, nodeName: string): SimnodeRecord {
+export function wantedController(
+  paths: Pick<Paths, 'selfCommand'>,
+  record: Pick<InstanceRecord, 'adminKubeconfig'>,
+  config: Pick<Config, 'simulateNodeName' | 'simulateNodeMaxPods'>,
+): SimnodeRecord {
   const [node, ...rest] = paths.selfCommand;
-  return { nodeName, kubeconfig: record.adminKubeconfig, node: realpathSync(node), script: rest[rest.length - 1], launchedAt: Date.now() };
+  return { nodeName: config.simulateNodeName, maxPods: config.simulateNodeMaxPods, kubeconfig: record.adminKubeconfig, node: realpathSync(node), script: rest[rest.length - 1], launchedAt: Date.now() };
 }
 
 /** k3s-sandbox-supervise's argv for the controller. */
@@ -56,11 +61,13 @@ export function controllerSupervisorArgv(paths: Pick<Paths, 'stateDir' | 'logDir
     '--stop-timeout', String(SIMNODE_STOP_TIMEOUT_S),
     '--', wanted.node, ...CONTROLLER_NODE_FLAGS, ...paths.selfCommand.slice(1),
     'simulate-node', '--kubeconfig', wanted.kubeconfig, '--node-name', wanted.nodeName,
+    '--max-pods', String(wanted.maxPods ?? DEFAULT_CONFIG.simulateNodeMaxPods),
   ];
 }
 
 function sameController(running: SimnodeRecord, wanted: SimnodeRecord): boolean {
-  return running.nodeName === wanted.nodeName && running.kubeconfig === wanted.kubeconfig && running.node === wanted.node && running.script === wanted.script;
+  const maxPods = (record: SimnodeRecord) => record.maxPods ?? DEFAULT_CONFIG.simulateNodeMaxPods;
+  return running.nodeName === wanted.nodeName && maxPods(running) === maxPods(wanted) && running.kubeconfig === wanted.kubeconfig && running.node === wanted.node && running.script === wanted.script;
 }
 
 export async function simulatedNode(record: InstanceRecord, shared: Pick<Shared, 'config' | 'paths' | 'status'>): Promise<SimulatedNodeState | undefined> {
@@ -79,7 +86,7 @@ export async function simulatedNode(record: InstanceRecord, shared: Pick<Shared,
     }
     return undefined;
   }
-  const wanted = wantedController(paths, record, config.simulateNodeName);
+  const wanted = wantedController(paths, record, config);
   const healthy = ours?.supervisorAlive === true && !['crashloop', 'stopping', 'stopped'].includes(ours.status.state);
   if (ours && healthy && sameController(ours.record, wanted)) {
     status.info(`simulated node ${wanted.nodeName} already running (supervisor ${ours.sessionId})`);

@@ -92,6 +92,10 @@ const CASES: Record<ConfigKey, { good: [unknown, unknown][]; bad: unknown[] }> =
     good: [['k3s-sandbox-simulated', 'k3s-sandbox-simulated'], ['node-1.example', 'node-1.example'], ['a', 'a'], ['n'.repeat(63), 'n'.repeat(63)]],
     bad: ['', 'Node', '-node', 'node-', 'a..b', 'a_b', 'n'.repeat(64), 'node;id', 'node name'],
   },
+  simulateNodeMaxPods: {
+    good: [['110', 110], [1, 1], ['1000', 1000], [' 250 ', 250], ['65000', 65000]],
+    bad: ['0', '65001', '-1', '1.5', '1e3', '110 pods', '', 'max', 110.5, true],
+  },
 };
 
 test('the case table covers every config key', () => {

@@ -26,7 +26,7 @@ const TABLE: { name: string; record: InstanceRecord; config: Config; kept: boole
   { name: 'only the wait timeout differs', record: RECORD, config: { ...DEFAULT_CONFIG, waitTimeout: 5 }, kept: true },
   { name: 'only autoStart differs', record: RECORD, config: { ...DEFAULT_CONFIG, autoStart: false }, kept: true },
   // The simulated node runs beside k3s: every `up`, warm or not, starts or stops it to match (src/instance/simnode.ts).
-  { name: 'only simulateNode and its node name differ', record: RECORD, config: { ...DEFAULT_CONFIG, simulateNode: true, simulateNodeName: 'other' }, kept: true },
+  { name: 'only simulateNode, its node name and its pod count differ', record: RECORD, config: { ...DEFAULT_CONFIG, simulateNode: true, simulateNodeName: 'other', simulateNodeMaxPods: 1000 }, kept: true },
   { name: 'another mode asked for', record: RECORD, config: { ...DEFAULT_CONFIG, mode: 'sandboxed-node' }, kept: false },
   { name: 'another https port', record: RECORD, config: { ...DEFAULT_CONFIG, httpsPort: 7443 }, kept: false },
   { name: 'another component disabled', record: RECORD, config: { ...DEFAULT_CONFIG, disable: [...DEFAULT_CONFIG.disable, 'metrics-server'] }, kept: false },
