@@ -69,3 +69,5 @@ cp /tmp/intercept.stats /tmp/intercept.stats.end
 restarts=$(grep -c 'k3s-sandbox-supervise: started' /var/log/k3s-sandbox/k3s.log)
 echo "result fakes=$fakes ready_ms=$ready_ms cpu_s=$(echo "scale=2; ($t1 - $t0) / $ticks" | bc) interceptor_cpu_s=$(echo "scale=2; ($i1 - $i0) / $ticks" | bc) seconds=$seconds k3s_starts=$restarts"
 echo "intercepted fakes=$fakes $(stats_rates /tmp/intercept.stats.start /tmp/intercept.stats.end)"
+# Since the interceptor started (up's start-up included): which kinds ever served a fake.
+echo "intercepted fakes=$fakes since start (traced/redirected): $(sed -n 's/^k3s-sandbox-intercept: stats: \([a-z0-9]*\) traced=\([0-9]*\) redirected=\([0-9]*\)$/\1=\2\/\3/p' /tmp/intercept.stats.end | tr '\n' ' ')"
