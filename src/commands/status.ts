@@ -7,7 +7,7 @@
 import type { CommandContext } from '../context.js';
 import { inspect, readinessSource } from '../instance/health.js';
 import { findOurSimnode, readSimnodeRecord, readSimnodeStatus, simnodeFiles, SIMULATED_NODE_LIMITS, simulatedNodeReady } from '../instance/simnode.js';
-import { readSupervisorStatus, type InstanceRecord } from '../instance/state.js';
+import { readInstanceFiles, type InstanceRecord } from '../instance/state.js';
 
 export interface StatusReport {
   running: boolean;
@@ -67,8 +67,10 @@ async function collectSimulatedNode(ctx: CommandContext, adminKubeconfig: string
 
 export async function collectStatus(ctx: CommandContext): Promise<StatusReport> {
   const { paths } = ctx;
-  const health = await inspect(paths);
-  const supervisor = readSupervisorStatus(paths);
+  // One read of status.json and instance.json serves both the health rule and the report.
+  const files = readInstanceFiles(paths);
+  const health = await inspect(paths, files);
+  const supervisor = files.status;
   const { record } = health;
   const simulatedNode = await collectSimulatedNode(ctx, record?.adminKubeconfig, health.ready);
   let state: string;

@@ -13,8 +13,8 @@ import type { Paths } from '../paths.js';
 import {
   findOurInstance,
   identityCacheFile,
-  readInstanceRecord,
-  readSupervisorStatus,
+  readInstanceFiles,
+  type InstanceFiles,
   type InstanceRecord,
   type SupervisorState,
   type SupervisorStatus,
@@ -73,13 +73,12 @@ async function answersReady(source: ReadinessSource): Promise<boolean> {
   return (await readyzOnce(identity)).status === 200;
 }
 
-/** Our instance as it is right now, by the one health rule. */
-export async function inspect(paths: Paths): Promise<InstanceHealth> {
-  const ours = findOurInstance(paths);
+/** Our instance as it is right now, by the one health rule; `files` are the state files as the caller just read them. */
+export async function inspect(paths: Paths, files: InstanceFiles = readInstanceFiles(paths)): Promise<InstanceHealth> {
+  const ours = findOurInstance(paths, files);
   const supervisorPid = ours?.supervisorAlive ? ours.sessionId : undefined;
   const orphanChildPid = ours && !ours.supervisorAlive ? ours.childPid : undefined;
-  const record = readInstanceRecord(paths);
-  const status = readSupervisorStatus(paths);
+  const { record, status } = files;
   const state = status?.state;
   const askReady = async (): Promise<boolean | null> => {
     const source = record ? readinessSource(record, paths) : undefined;

@@ -4,7 +4,7 @@
  * or a member of that process's session started after it and running one of our executables.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { executableOf, isOurExecutable, isRecordedProcess, readProcStat, type OurExecutables, type RecordedProcess } from './identity.js';
+import { executableOf, isOurExecutable, isRecordedProcess, readProcStat, type OurExecutables, type ProcStat, type RecordedProcess } from './identity.js';
 
 export function isAlive(pid: number): boolean {
   try {
@@ -50,8 +50,13 @@ export function isStillRunning(seen: SeenProcess): boolean {
  * processes, and only root can read their executables; a caller that is not root (`status`, a non-root `up` adopting
  * the root instance) judges by pid, start time and boot alone.
  */
-export function isOurProcess(recorded: RecordedProcess, executables: OurExecutables, bootId: string | undefined): boolean {
-  if (!isRecordedProcess(recorded, readProcStat(recorded.pid), bootId)) return false;
+export function isOurProcess(
+  recorded: RecordedProcess,
+  executables: OurExecutables,
+  bootId: string | undefined,
+  observed: ProcStat | undefined = readProcStat(recorded.pid),
+): boolean {
+  if (!isRecordedProcess(recorded, observed, bootId)) return false;
   const exe = executableOf(recorded.pid);
   if (exe === undefined) return process.getuid?.() !== 0;
   return isOurExecutable(exe, executables);

@@ -148,6 +148,16 @@ export function readPidFile(paths: Pick<Paths, 'supervisorPidFile'>): number | u
   }
 }
 
+/** status.json and instance.json, read once for one look at the instance (inspect reads each file once). */
+export interface InstanceFiles {
+  status?: SupervisorStatus;
+  record?: InstanceRecord;
+}
+
+export function readInstanceFiles(paths: Paths): InstanceFiles {
+  return { status: readSupervisorStatus(paths), record: readInstanceRecord(paths) };
+}
+
 /** Our instance as status.json records it, checked against /proc just now. */
 export interface OurInstance {
   /** The supervisor's pid, which is also the id of the session holding everything it started (it setsid()s). */
@@ -169,11 +179,11 @@ const isTick = (value: unknown): value is number => Number.isSafeInteger(value) 
  * recorded, running our executables. A status file without that record, from another boot, or naming processes that
  * have since exited (their pids may now be anyone's) yields undefined: nothing there is ours to signal.
  */
-export function findOurInstance(paths: Paths): OurInstance | undefined {
-  const status = readSupervisorStatus(paths);
+export function findOurInstance(paths: Paths, files?: InstanceFiles): OurInstance | undefined {
+  const status = files ? files.status : readSupervisorStatus(paths);
   if (!status || !isTick(status.supervisorPid) || !isTick(status.supervisorStartTime) || typeof status.bootId !== 'string') return undefined;
   const bootId = currentBootId();
-  const record = readInstanceRecord(paths);
+  const record = files ? files.record : readInstanceRecord(paths);
   const dataDirs = [paths.dataDir, ...(typeof record?.dataDir === 'string' ? [record.dataDir] : [])];
   const executables = ourExecutables([paths.supervise, paths.intercept, paths.k3s], dataDirs);
   const supervisor = { pid: status.supervisorPid, startTime: status.supervisorStartTime, bootId: status.bootId };
@@ -181,7 +191,8 @@ export function findOurInstance(paths: Paths): OurInstance | undefined {
   let childPid: number | undefined;
   if (isTick(status.childPid) && isTick(status.childStartTime)) {
     const child = { pid: status.childPid, startTime: status.childStartTime, bootId: status.bootId };
-    if (isOurProcess(child, executables, bootId) && readProcStat(child.pid)?.session === supervisor.pid) childPid = child.pid;
+    const observed = readProcStat(child.pid);
+    if (observed?.session === supervisor.pid && isOurProcess(child, executables, bootId, observed)) childPid = child.pid;
   }
   if (!supervisorAlive && childPid === undefined) return undefined;
   return { sessionId: supervisor.pid, supervisor, supervisorAlive, childPid, executables };

@@ -42,8 +42,14 @@ function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export function createStatusReporter(stream: StatusStream = process.stderr): StatusReporter {
-  const tty = stream.isTTY === true;
+/**
+ * `stream` defaults to stderr, which is opened on the first line printed: creating process.stderr builds a stream
+ * (for a pipe a net.Socket), a cost `status` and `env`, which print no step, need not pay at start-up.
+ */
+export function createStatusReporter(to?: StatusStream): StatusReporter {
+  let opened: StatusStream | undefined = to;
+  const stream = { write: (chunk: string): unknown => (opened ??= process.stderr).write(chunk) };
+  const isTTY = (): boolean => (opened ??= process.stderr).isTTY === true;
   let spinning: { name: string; frame: number } | undefined;
   /** The running step's detail lines, held until its final line is out. */
   let held: string[] | undefined;
@@ -67,7 +73,7 @@ export function createStatusReporter(stream: StatusStream = process.stderr): Sta
       let detail = '';
       const handle: StepHandle = { detail: (text) => { detail = text; } };
       let timer: NodeJS.Timeout | undefined;
-      if (tty) {
+      if (isTTY()) {
         spinning = { name, frame: 0 };
         redrawSpinner();
         timer = setInterval(() => {

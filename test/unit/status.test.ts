@@ -9,7 +9,7 @@ import { DEFAULT_CONFIG } from '../../src/config.js';
 import type { CommandContext } from '../../src/context.js';
 import { inspect, reportsRunning } from '../../src/instance/health.js';
 import { resolvePaths } from '../../src/paths.js';
-import { createSilentReporter } from '../../src/ui/status.js';
+import { createSilentReporter, createStatusReporter } from '../../src/ui/status.js';
 import { tempDir } from './helpers/tempDir.js';
 
 function context(): CommandContext {
@@ -67,4 +67,31 @@ test('the supervisor half of the health rule (inspect and wait alike): status ru
     [undefined, false],
   ];
   for (const [status, expected] of table) assert.equal(reportsRunning(status), expected, JSON.stringify(status));
+});
+
+test('inspect judges by the state files its caller read (status reports from that one read, not a second one)', async () => {
+  const ctx = context();
+  const crashLoop = { state: 'crashloop', supervisorPid: 999999, supervisorStartTime: 1, bootId: 'x', childPid: null, starts: 6, crashes: 6, lastExit: 'exit 1', lastFatal: 'boom', updated: 0 } as const;
+  // On disk: nothing. Handed over: a crash loop. inspect reads neither file again.
+  const health = await inspect(ctx.paths, { status: crashLoop, record: undefined });
+  assert.equal(health.state, 'crashloop');
+  assert.equal(health.healthy, false);
+  assert.equal((await inspect(ctx.paths)).state, undefined);
+});
+
+test('the step reporter opens stderr only when it first prints (status and env print no step)', () => {
+  const stderr = Object.getOwnPropertyDescriptor(process, 'stderr')!;
+  const written: string[] = [];
+  let opened = 0;
+  Object.defineProperty(process, 'stderr', { configurable: true, get: () => (opened++, { write: (text: string) => written.push(text), isTTY: false }) });
+  try {
+    const reporter = createStatusReporter();
+    assert.equal(opened, 0, 'creating the reporter does not open stderr');
+    reporter.info('first');
+    reporter.warn('second');
+    assert.equal(opened, 1, 'opened once, on the first line');
+    assert.deepEqual(written, ['  first\n', '  ! second\n']);
+  } finally {
+    Object.defineProperty(process, 'stderr', stderr);
+  }
 });
