@@ -34,6 +34,7 @@ import {
   type NodeFacts,
 } from './node.js';
 import { COMPLETION_DELAY_MS, kubeTime, nextAction, runningStatus, succeededStatus, trimToView, type PodView } from './podStatus.js';
+import { successBodyDiscarded } from './replies.js';
 import { WorkQueue } from './workQueue.js';
 
 export interface SimulatedNodeOptions {
@@ -191,10 +192,12 @@ export class SimulatedNode {
   /**
    * Per-call options: the shared keep-alive agent and, for patches, the patch type. The object-style API hands these
    * to its Observable layer, so the middleware is client-node's own header middleware with the agent swap added.
+   * `discardReply` for calls whose answer this controller never reads (replies.ts).
    */
-  private callOptions(contentType = 'application/json'): ConfigurationOptions {
+  private callOptions(contentType = 'application/json', discardReply = false): ConfigurationOptions {
     const agent = this.agent;
     const header = this.client.setHeaderMiddleware(contentType === 'application/json' ? 'Accept' : 'Content-Type', contentType);
+    const discard = discardReply ? successBodyDiscarded(this.client) : undefined;
     return {
       middleware: [
         {
@@ -202,7 +205,7 @@ export class SimulatedNode {
             if (agent) context.setAgent(agent);
             return header.pre(context);
           },
-          post: (response) => header.post(response),
+          post: (response) => (discard ? discard(response) : header.post(response)),
         },
       ],
       middlewareMergeStrategy: 'append',
@@ -389,7 +392,7 @@ export class SimulatedNode {
         try {
           await this.core.deleteNamespacedPod(
             { name, namespace, body: { gracePeriodSeconds: 0, preconditions: { uid } } },
-            this.callOptions(),
+            this.callOptions('application/json', true),
           );
         } catch (error) {
           // Gone already, or a new pod of the same name (the UID precondition failed): nothing of ours to delete.
@@ -407,7 +410,7 @@ export class SimulatedNode {
   private async patchPodStatus(namespace: string, name: string, uid: string, status: Record<string, unknown>): Promise<boolean> {
     try {
       // The UID in the patch makes the API server refuse it (409) if the pod was replaced by one of the same name.
-      await this.core.patchNamespacedPodStatus({ name, namespace, body: { metadata: { uid }, status } }, this.callOptions(STRATEGIC_MERGE_PATCH) );
+      await this.core.patchNamespacedPodStatus({ name, namespace, body: { metadata: { uid }, status } }, this.callOptions(STRATEGIC_MERGE_PATCH, true));
       return true;
     } catch (error) {
       const status = statusOf(error);
