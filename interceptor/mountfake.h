@@ -16,14 +16,15 @@
 enum mount_refusal {
 	REFUSES_RECURSIVE_PROPAGATION = 1,  /* mount(NULL, "/", NULL, MS_REC|MS_PRIVATE) is EINVAL */
 	REFUSES_RECURSIVE_BIND = 2,         /* mount(d, d, NULL, MS_BIND|MS_REC) is EINVAL */
-	REFUSES_EVERY_MOUNT = 4,            /* no new mount namespace, and mount(d, d, NULL, MS_BIND) is EPERM */
+	REFUSES_EVERY_MOUNT = 4,            /* EPERM to the namespace or its first mount, then to mount(d, d, NULL, MS_BIND) */
 };
 
 /**
  * Probes, in a child with its own mount namespace (made private first, so nothing it does
  * reaches ours), which of the two operations the kernel refuses with EINVAL.  Where the child
- * cannot have a mount namespace of its own (EPERM: no CAP_SYS_ADMIN), it tries the bind of a
- * temp dir onto itself where it is, which then fails with EPERM too (REFUSES_EVERY_MOUNT).
+ * gets EPERM (no CAP_SYS_ADMIN) to the new namespace (Linux) or to its first mount (gVisor lets
+ * anyone unshare one), it tries the bind of a temp dir onto itself, which then fails with EPERM
+ * too (REFUSES_EVERY_MOUNT).
  * Returns the refusal bits; 0 when it could not tell.
  */
 int mount_probe_refusals(void);
