@@ -49,7 +49,12 @@ export interface SimulatedNodeOptions {
   stopSignal: Promise<void>;
 }
 
-const DEFAULT_CONCURRENCY = 16;
+/**
+ * Pod writes in flight at once: kwok's default (podPlayStageParallelism 4). Natively at 1000 pods with the server's
+ * rate limits lifted, 4 used 4.8-5.0 CPU-s against 16's 5.4-6.2 and was no slower (BENCHMARKS.md): the API server
+ * behind one SQLite writer (kine) does not take the writes faster in parallel, and fewer sockets cost less.
+ */
+const DEFAULT_CONCURRENCY = 4;
 const MAX_BACKOFF_MS = 30_000;
 const SHUTDOWN_GRACE_MS = 5_000;
 
