@@ -15,7 +15,7 @@ setup_file() {
   export MAIN_OUT
   gvisor_script "export REPO_ROOT='$REPO_ROOT' FIXTURES_BIN='$FIXTURES_BIN' DIST='$DIST'
 exec 2>&1
-for name in off on warm_up helm workloads sigkill down; do
+for name in off on warm_up max_pods helm workloads sigkill down; do
   rc=0
   echo \"=== check \$name\"
   bash -eu -c \". '$REPO_ROOT/test/e2e/simnode-gvisor/checks.bash'; check_\$name\" </dev/null || rc=\$?
@@ -71,6 +71,14 @@ passed() {
   [[ "$output" =~ '{"name":"k3s-sandbox-simulated","supervisorPid":'[0-9]+'}' ]]
   [[ "$output" == *"session context: k3s-sandbox: already running, mode control-plane (gVisor), simulated node k3s-sandbox-simulated"*"pods are simulated"* ]]
   [[ "$output" == *"Pods are simulated: node k3s-sandbox-simulated is not a real kubelet"* ]]
+}
+
+@test "K3S_SANDBOX_SIMULATE_NODE_MAX_PODS=250: up keeps k3s, restarts the controller with --max-pods 250, and the node's pod capacity is 250" {
+  passed max_pods
+  [[ "$output" == *"already running, mode control-plane"* ]]
+  [[ "$output" == *"stopping the simulated node k3s-sandbox-simulated"*"to start it as configured"* ]]
+  [[ "$output" == *"capacity pods: 250/250"* ]]
+  [[ "$output" == *"controller: --max-pods 250 "* ]]
 }
 
 @test "helm install --wait of a chart with a Deployment, a Service, a ConfigMap and a post-install Job hook completes; helm uninstall completes" {

@@ -61,6 +61,18 @@ check_warm_up() {
   ks session-context --format claude --up-result /tmp/up.json | jq -r .hookSpecificOutput.additionalContext
 }
 
+check_max_pods() {
+  local waited=0
+  # Another pod count: up keeps k3s and restarts the controller with it; the node's capacity follows.
+  K3S_SANDBOX_SIMULATE_NODE=true K3S_SANDBOX_SIMULATE_NODE_MAX_PODS=250 ks up
+  until [ "$(kubectl get node "$NODE" -o jsonpath='{.status.capacity.pods}')" = 250 ]; do
+    [ $((waited += 1)) -le 120 ] || break
+    sleep 0.5
+  done
+  echo "capacity pods: $(kubectl get node "$NODE" -o jsonpath='{.status.capacity.pods}/{.status.allocatable.pods}')"
+  echo "controller: $(simnode_processes | grep -o -- '--max-pods [0-9]*' | sort -u | tr '\n' ' ')"
+}
+
 check_helm() {
   kubectl create namespace helm >/dev/null
   helm install demo "$CHART" --namespace helm --wait --timeout 120s
