@@ -1,6 +1,8 @@
 /** `--version`: this k3s-sandbox's version (stamped by scripts/build.mjs) and the first line of the installed k3s's. */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadConfig } from '../config.js';
+import { resolvePaths } from '../paths.js';
 
 declare const K3S_SANDBOX_VERSION: string | undefined;
 
@@ -18,8 +20,6 @@ function k3sVersion(k3s: string): string {
 }
 
 export async function printVersion(): Promise<number> {
-  const { loadConfig } = await import('../config.js');
-  const { resolvePaths } = await import('../paths.js');
   const { config } = loadConfig({ lenient: true });
   process.stdout.write(`k3s-sandbox ${ownVersion()}\n${k3sVersion(resolvePaths(config).k3s)}\n`);
   return 0;
