@@ -51,7 +51,7 @@ export interface SimulatedNodeOptions {
 
 /**
  * Pod writes in flight at once: kwok's default (podPlayStageParallelism 4). Natively at 1000 pods with the server's
- * rate limits lifted, 4 used 4.8-5.0 CPU-s against 16's 5.4-6.2 and was no slower (BENCHMARKS.md): the API server
+ * rate limits lifted, 4 used 4.2-5.2 CPU-s against 16's 4.9-6.2 and was no slower (BENCHMARKS.md): the API server
  * behind one SQLite writer (kine) does not take the writes faster in parallel, and fewer sockets cost less.
  */
 const DEFAULT_CONCURRENCY = 4;
