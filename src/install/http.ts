@@ -185,10 +185,15 @@ export class HttpClient {
   }
 
   private loadUndici(): Promise<Undici> {
-    this.undici ??= import('undici').then(({ EnvHttpProxyAgent, request }) => ({
-      request,
-      dispatcher: withoutExperimentalWarning(() => new EnvHttpProxyAgent({ headersTimeout: 30_000, bodyTimeout: 60_000, connectTimeout: 15_000 })),
-    }));
+    this.undici ??= import('undici').then((undici) => {
+      // undici is CommonJS: Node's loader gives its named exports, but esbuild's code-split bundle gives a dynamic
+      // import of it only `default` (its module.exports), so take the names from whichever holds them.
+      const { EnvHttpProxyAgent, request } = 'EnvHttpProxyAgent' in undici ? undici : (undici as unknown as { default: typeof undici }).default;
+      return {
+        request,
+        dispatcher: withoutExperimentalWarning(() => new EnvHttpProxyAgent({ headersTimeout: 30_000, bodyTimeout: 60_000, connectTimeout: 15_000 })),
+      };
+    });
     return this.undici;
   }
 
