@@ -30,7 +30,7 @@ start=\$(date +%s.%N)
 \$K3S server --data-dir=\$D --flannel-backend=none --write-kubeconfig=\$KUBECONFIG \$NODE_KUBELET_ARGS >'$T/k3s.log' 2>&1 &
 k3s_pid=\$!
 until kubectl get nodes 2>/dev/null | grep -q ' Ready'; do
-  kill -0 \$k3s_pid || { echo 'k3s exited'; exit 1; }
+  kill -0 \$k3s_pid || { echo 'k3s exited; the end of its log:'; tail -n 30 '$T/k3s.log'; exit 1; }
   sleep 0.5
 done
 echo \"node_ready_seconds=\$(awk \"BEGIN { print \$(date +%s.%N) - \$start }\")\"
