@@ -3,26 +3,17 @@
 # the k3s double, whose sandboxed-node start does kubelet's six reads and writes of /proc/sys
 # (test/fixtures/k3s-double/agent.go); in gVisor, and natively in a private mount namespace.
 load '../lib/common'
+load '../lib/double-scenario'
 
 setup_file() {
-  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
-  require_built "$FIXTURES_BIN/k3s-double" test/fixtures/build-all.sh
-  require_built "$FIXTURES_BIN/k3s-sandbox-supervise" test/fixtures/build-all.sh
+  require_double_built
   require_built "$FIXTURES_BIN/intercept-kubelet-tunables" test/fixtures/build-all.sh
 }
 
 prelude() {
-  cat <<PRELUDE
-set -eu
-exec 2>&1
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-cp '$FIXTURES_BIN/k3s-double' /usr/local/bin/k3s
-export K3S_SANDBOX_BIN_DIR='$FIXTURES_BIN' K3S_DOUBLE_READY_DELAY=300ms
-BUNDLE='$DIST/k3s-sandbox.mjs'
-TUNABLES='$FIXTURES_BIN/intercept-kubelet-tunables'
-PRELUDE
+  double_prelude
+  echo "TUNABLES='$FIXTURES_BIN/intercept-kubelet-tunables'"
   cat <<'HELPERS'
-ks() { node "$BUNDLE" "$@"; }
 interceptors() { for f in /proc/[0-9]*/cmdline; do tr '\0' '\n' <"$f" 2>/dev/null | head -n 1; done | grep -c k3s-sandbox-intercept || true; }
 # Every /proc/sys entry (path and type), and the value of each readable file; entries that change by themselves left out.
 proc_sys_snapshot() {
@@ -56,11 +47,6 @@ proc_sys_interceptors() {
   done | grep -c serving || true
 }
 HELPERS
-}
-
-scenario() {
-  gvisor_script "$(prelude)
-$1"
 }
 
 @test "gVisor as root: sandboxed-node comes up with mount fakes and no interceptor serving /proc/sys; kubelet's tunables work for any process; down leaves /proc/sys as it found it" {
