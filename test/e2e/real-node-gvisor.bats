@@ -37,6 +37,13 @@ pod_attempt() {
   kubectl describe pod p1 | grep -m1 FailedCreatePodSandBox | sed 's/.*kubelet  *//'
 }
 # The mount(2) fakes and the interceptor's options, from k3s's log and the interceptor's command line.
+# When up fails: what it printed, the node's conditions and the kubelet's and runtime's own reasons from k3s's log.
+up_failed() {
+  cat /tmp/up.out
+  echo "node conditions: $(kubectl get node vm -o jsonpath='{range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\n"}{end}' 2>&1)"
+  grep -E 'NetworkReady|not ready|NotReady|PLEG|Error syncing|ContainerManager|Failed to|Unable to register|k3s-sandbox-supervise' /var/log/k3s-sandbox/k3s.log | grep -v 'nodeIP can.t be loopback' | tail -n 40 | cut -c1-400
+  exit 1
+}
 interceptor_args() { for f in /proc/[0-9]*/cmdline; do tr '\0' ' ' 2>/dev/null <"$f" | grep '^[^ ]*k3s-sandbox-intercept ' | cut -d' ' -f2-6; done | head -n 1; }
 HELPERS
 }
@@ -77,7 +84,7 @@ grep -m1 'Failed to start ContainerManager' /tmp/k3s.log | cut -c1-600
 
 @test "gVisor, fakes=intercept: the real node registers and is Ready; kube-proxy is disabled without NET_RAW, saying why; a pod stops at the runtime's netns error" {
   run gvisor_script "$(prelude)
-K3S_SANDBOX_FAKES=intercept ks up --mode sandboxed-node --wait-node >/tmp/up.out 2>&1 || { cat /tmp/up.out; exit 1; }
+K3S_SANDBOX_FAKES=intercept ks up --mode sandboxed-node --wait-node >/tmp/up.out 2>&1 || up_failed
 grep -E 'ready in|interceptor also fakes|--disable-kube-proxy' /tmp/up.out | cut -c1-300
 echo \"interceptor: \$(interceptor_args)\"
 kubectl get nodes -o wide
@@ -103,7 +110,7 @@ echo \"k3s starts: \$(k3s_starts)\"
 
 @test "gVisor --net-raw, fakes=mount: /proc/sys by overlays, the interceptor traps only mount(2); the node is Ready, kube-proxy runs on iptables-legacy and reads route_localnet from the overlay; a pod stops at the bridge plugin" {
   run gvisor_net_raw_script "$(prelude)
-K3S_SANDBOX_FAKES=mount ks up --mode sandboxed-node --wait-node >/tmp/up.out 2>&1 || { cat /tmp/up.out; exit 1; }
+K3S_SANDBOX_FAKES=mount ks up --mode sandboxed-node --wait-node >/tmp/up.out 2>&1 || up_failed
 grep -E 'ready in|overlays over|stops only mount' /tmp/up.out | cut -c1-200
 echo \"interceptor: \$(interceptor_args)\"
 echo \"route_localnet: \$(cat /proc/sys/net/ipv4/conf/all/route_localnet)\"
@@ -132,7 +139,7 @@ log_line 'recursive bind refused here'
 
 @test "gVisor --net-raw, fakes=intercept: the real node stays Ready for 5 minutes with no restart; kube-proxy's route_localnet is served by the fake" {
   run gvisor_net_raw_script "$(prelude)
-K3S_SANDBOX_FAKES=intercept ks up --mode sandboxed-node --wait-node >/tmp/up.out 2>&1 || { cat /tmp/up.out; exit 1; }
+K3S_SANDBOX_FAKES=intercept ks up --mode sandboxed-node --wait-node >/tmp/up.out 2>&1 || up_failed
 grep 'ready in' /tmp/up.out
 k3s_pid=\$(cat /run/k3s-sandbox/supervisor.pid)
 starts=\$(k3s_starts)
