@@ -53,6 +53,11 @@ export interface ProbeFacts {
   overlay: { usable: boolean; reason: string };
   vxlan: { usable: boolean; reason: string };
   iptables: { legacy: string | null; nft: boolean; reason: string };
+  /**
+   * Whether iptables-legacy here can hold kube-proxy's rules (src/k3s/kubeProxyIptables.ts), tried in a throwaway network
+   * namespace; tested only in gVisor with iptables-legacy and CAP_NET_RAW. holds is null when the test could not run.
+   */
+  kubeProxyIptables: { tested: boolean; holds: boolean | null; reason: string };
   defaultRoute: boolean;
   /** Only the k3s-relevant files that are missing or unwritable (as the sandbox has them, seen past our own mounts). */
   sysctls: SysctlFact[];

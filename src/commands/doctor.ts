@@ -33,6 +33,7 @@ export function describeFacts(facts: ProbeFacts): string[] {
     `overlay in the data dir: ${yesNo(facts.overlay.usable, facts.overlay.reason)}`,
     `vxlan: ${yesNo(facts.vxlan.usable, facts.vxlan.reason)}`,
     `iptables: ${facts.iptables.reason}`,
+    `kube-proxy's iptables rules: ${facts.kubeProxyIptables.holds === null ? facts.kubeProxyIptables.reason : yesNo(facts.kubeProxyIptables.holds, facts.kubeProxyIptables.reason)}`,
     `default route: ${yesNo(facts.defaultRoute)}`,
     `k3s sysctls missing or read-only: ${facts.sysctls.length === 0 ? 'none' : facts.sysctls.map((s) => `${s.path} (${s.state})`).join(', ')}`,
     `mounts: ${facts.mounts.reason}`,

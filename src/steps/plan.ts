@@ -13,6 +13,7 @@ import {
   SQLITE_DSN_OPTIONS,
   type FlagSet,
 } from '../k3s/flags.js';
+import { KUBE_PROXY_WITHOUT_RULES } from '../k3s/kubeProxyIptables.js';
 import { K3S_SYSCTLS, KUBELET_TUNABLES, ROUTE_LOCALNET, wantedSysctlValue } from '../k3s/sysctls.js';
 import { BRIDGE_CONFLIST, CNI_CONFLIST_NAME, cniConfDir } from '../k3s/cni.js';
 import type { Paths } from '../paths.js';
@@ -363,6 +364,30 @@ function planCniConfig(draft: Draft, dataDir: string): void {
   draft.remedies.push({ remedy: `a bridge CNI network (host-local 10.42.0.0/24, as flannel would give) in ${cniConfDir(dataDir)}`, reason: 'with --flannel-backend=none containerd finds no CNI config and reports NetworkReady=false, so kubelet keeps the node NotReady' });
 }
 
+/**
+ * kube-proxy runs on iptables-legacy where it can: gVisor serves iptables only to CAP_NET_RAW (runsc --net-raw), and
+ * even then its netfilter may lack matches kube-proxy's rules use (the probe tries them), where kube-proxy's sync would
+ * fail forever while it keeps exec-ing iptables. Services cannot route in sandboxed-node anyway (pods do not run).
+ */
+function planNodeIptables(draft: Draft, facts: ProbeFacts, paths: PlanPaths): void {
+  const netfilter = facts.kubeProxyIptables;
+  if (!facts.iptables.legacy) {
+    add(draft, [...NO_IPTABLES_FLAGS], `no iptables-legacy (${facts.iptables.reason})`);
+  } else if (!hasNetRaw(facts)) {
+    // Found with the real kube-proxy: in gVisor without NET_RAW every table "does not exist", and kube-proxy exits after 30 s.
+    add(draft, [...NO_IPTABLES_FLAGS], 'iptables-legacy talks to the kernel through a raw socket, and CAP_NET_RAW is missing (gVisor: runsc without --net-raw): kube-proxy would exit "iptables is not available on this host"');
+  } else if (netfilter.tested && netfilter.holds !== true) {
+    const lacks = netfilter.holds === false
+      ? `gVisor's netfilter lacks what kube-proxy's rules use (${netfilter.reason})`
+      : `whether gVisor's netfilter can hold kube-proxy's rules is ${netfilter.reason}`;
+    add(draft, [...NO_IPTABLES_FLAGS], `${lacks}: ${KUBE_PROXY_WITHOUT_RULES}`);
+  } else {
+    draft.plan.fakes.iptablesLegacy = true;
+    draft.plan.pathPrepend.push(paths.iptablesBinDir);
+    draft.remedies.push({ remedy: `iptables-legacy first on k3s's PATH (${paths.iptablesBinDir})`, reason: 'nft answers "Protocol not supported" in the sandbox; legacy works' });
+  }
+}
+
 function planSandboxedNode(draft: Draft, facts: ProbeFacts, config: Pick<Config, 'fakes' | 'dataDir'>, paths: PlanPaths): void {
   planProcSysFakes(draft, facts, config, paths);
   planMountSyscallFakes(draft, facts);
@@ -375,16 +400,7 @@ function planSandboxedNode(draft: Draft, facts: ProbeFacts, config: Pick<Config,
     draft.plan.fakes.cgroupV1Mounts = [...CGROUP_V1_CONTROLLERS];
     draft.remedies.push({ remedy: `mount cgroup v1 (${CGROUP_V1_CONTROLLERS.join(', ')}) under /sys/fs/cgroup`, reason: 'no cgroup filesystem is mounted and kubelet needs the memory and pids controllers' });
   }
-  if (facts.iptables.legacy && hasNetRaw(facts)) {
-    draft.plan.fakes.iptablesLegacy = true;
-    draft.plan.pathPrepend.push(paths.iptablesBinDir);
-    draft.remedies.push({ remedy: `iptables-legacy first on k3s's PATH (${paths.iptablesBinDir})`, reason: 'nft answers "Protocol not supported" in the sandbox; legacy works' });
-  } else if (facts.iptables.legacy) {
-    // Found with the real kube-proxy: in gVisor without NET_RAW every table "does not exist", and kube-proxy exits after 30 s.
-    add(draft, [...NO_IPTABLES_FLAGS], 'iptables-legacy talks to the kernel through a raw socket, and CAP_NET_RAW is missing (gVisor: runsc without --net-raw): kube-proxy would exit "iptables is not available on this host"');
-  } else {
-    add(draft, [...NO_IPTABLES_FLAGS], `no iptables-legacy (${facts.iptables.reason})`);
-  }
+  planNodeIptables(draft, facts, paths);
   planCniConfig(draft, config.dataDir);
 }
 

@@ -6,6 +6,7 @@ import type { ProbeFacts, Shared, SysctlFact } from '../context.js';
 import { parseMountinfo, type Mount } from '../fakes/mountinfo.js';
 import { mountJournalFile, ourMountIds, readMountJournal, type MountJournal } from '../fakes/mounts.js';
 import { isExecutable } from '../files.js';
+import { KUBE_PROXY_IPTABLES_CHECKS } from '../k3s/kubeProxyIptables.js';
 import { K3S_SYSCTLS, type K3sSysctl } from '../k3s/sysctls.js';
 import type { Paths } from '../paths.js';
 
@@ -13,8 +14,9 @@ export { parseMountinfo } from '../fakes/mountinfo.js';
 
 /**
  * The probe reads what the sandbox allows, without changing anything: it only reads files under /proc, /sys and /dev,
- * looks for binaries on PATH, and binds the API port on 127.0.0.1 for an instant. Every root is injectable so unit
- * tests feed it fixture trees.
+ * looks for binaries on PATH, and binds the API port on 127.0.0.1 for an instant. What cannot be read is tried where
+ * nothing is left behind: throwaway mounts (mountScratch) and, in gVisor, iptables in a throwaway network namespace.
+ * Every root is injectable so unit tests feed it fixture trees.
  */
 
 export interface ProbeInput {
@@ -40,6 +42,7 @@ export interface ProbeInput {
 }
 
 const CAP_NET_ADMIN = 12n;
+const CAP_NET_RAW = 13n;
 const CAP_SYS_MODULE = 16n;
 const CAP_SYS_PTRACE = 19n;
 const CAP_SYS_ADMIN = 21n;
@@ -268,6 +271,42 @@ async function probeMounts(input: ProbeInput, uid: number, sysAdmin: boolean): P
   return { tested: true, tmpfs, overlay, bind, namespacesIsolate, reason };
 }
 
+/**
+ * Runs each check's iptables arguments (one per argument, split on spaces) with `iptables -w` and prints "ok" or "fail"
+ * and the first line of its stderr, one line per check; run by `unshare -n`, so only a throwaway namespace's tables change.
+ */
+const IPTABLES_CHECK_SCRIPT = `
+ipt="$1"; shift
+for check in "$@"; do
+  if err=$("$ipt" -w $check 2>&1 >/dev/null); then echo ok; else echo "fail $(printf '%s\\n' "$err" | head -n 1)"; fi
+done
+`;
+
+/**
+ * Whether iptables-legacy can hold kube-proxy's rules, tried where it matters: gVisor, whose netfilter lacks some of
+ * what they use, with iptables-legacy and CAP_NET_RAW (without them the plan turns kube-proxy off anyway). The checks
+ * run in a new network namespace; when one cannot be made the answer is unknown, and the sandbox's own tables are
+ * never tried.
+ */
+async function probeKubeProxyIptables(gvisor: boolean, legacy: string | null, uid: number, netRaw: boolean): Promise<ProbeFacts['kubeProxyIptables']> {
+  if (!gvisor) return { tested: false, holds: null, reason: 'not tested: a real kernel has the netfilter matches kube-proxy uses' };
+  if (legacy === null || !netRaw) return { tested: false, holds: null, reason: 'not tested: iptables-legacy with CAP_NET_RAW is needed first' };
+  if (uid !== 0) return { tested: true, holds: null, reason: 'unknown: the test needs root (unshare -n)' };
+  const checks = KUBE_PROXY_IPTABLES_CHECKS.map((check) => check.args.join(' '));
+  const result = await execa('unshare', ['-n', 'sh', '-c', IPTABLES_CHECK_SCRIPT, 'sh', legacy, ...checks], { reject: false, timeout: 20_000 });
+  const lines = String(result.stdout).split('\n').filter((line) => /^(ok|fail)/.test(line));
+  if (result.exitCode !== 0 || lines.length !== checks.length) {
+    const why = String(result.stderr).trim().split('\n')[0] || (result.timedOut ? 'timed out' : `exit ${result.exitCode ?? result.code ?? 'unknown'}`);
+    return { tested: true, holds: null, reason: `unknown: a throwaway network namespace (unshare -n) failed: ${why}` };
+  }
+  const failed = KUBE_PROXY_IPTABLES_CHECKS.flatMap((check, i) => {
+    const line = lines[i]!;
+    return line === 'ok' ? [] : [`${check.name}: ${line.replace(/^fail ?/, '').replace(/\.? Run `dmesg' for more information\.?$/, '') || 'refused'}`];
+  });
+  if (failed.length > 0) return { tested: true, holds: false, reason: failed.join('; ') };
+  return { tested: true, holds: true, reason: `${KUBE_PROXY_IPTABLES_CHECKS.map((check) => check.name).join(', ')} work (tried in a throwaway network namespace)` };
+}
+
 /** The sysctl facts, seen past our own mounts over /proc/sys directories: below them the journal holds what the sandbox had. */
 function probeSysctls(procRoot: string, journal: MountJournal | undefined, ours: Mount[]): SysctlFact[] {
   const covered = (path: string) =>
@@ -292,7 +331,7 @@ export function checkPortFree(port: number): Promise<ProbeFacts['port']> {
   });
 }
 
-/** Collects every fact; reads only, apart from the instant port bind when checkPort is on. */
+/** Collects every fact; reads only, apart from the instant port bind when checkPort is on and the throwaway tries above. */
 export async function collectFacts(input: ProbeInput): Promise<ProbeFacts> {
   const started = process.hrtime.bigint();
   const procRoot = input.procRoot ?? '/proc';
@@ -369,6 +408,7 @@ export async function collectFacts(input: ProbeInput): Promise<ProbeFacts> {
     overlay: probeOverlay(procRoot, gvisor, capabilities.sysAdmin, dataDirFs),
     vxlan: probeVxlan(sysRoot, modulesRoot, release, gvisor, capabilities.sysModule),
     iptables: { legacy, nft, reason: iptablesReason },
+    kubeProxyIptables: await probeKubeProxyIptables(gvisor, legacy, uid, hasCapability(capMask, CAP_NET_RAW)),
     defaultRoute: hasDefaultRoute(procRoot),
     sysctls: probeSysctls(procRoot, journal, ours),
     lastCap: lastCapability(hexMask(statusField(status, 'CapBnd'))),

@@ -53,3 +53,12 @@ test('doctor as non-root: the /proc/sys fakes a root up would use are unknown, s
   const root = doctorReport(gvisorFacts(), { ...DEFAULT_CONFIG, mode: 'sandboxed-node' }, paths);
   assert.ok(!root.lines.some((line) => unknown.test(line)), 'as root the choice is known');
 });
+
+test("doctor: one line says whether kube-proxy's iptables rules can be held here: no with what is missing, unknown, or not tested", () => {
+  const line = (kubeProxyIptables: ProbeFacts['kubeProxyIptables']) =>
+    doctorReport({ ...gvisorFacts(), kubeProxyIptables }, { ...DEFAULT_CONFIG }, paths).lines.filter((l) => l.includes("kube-proxy's iptables rules:"));
+  assert.deepEqual(line({ tested: true, holds: false, reason: '-m comment: iptables: Invalid argument' }), ["  kube-proxy's iptables rules: no (-m comment: iptables: Invalid argument)"]);
+  assert.deepEqual(line({ tested: true, holds: true, reason: 'all work' }), ["  kube-proxy's iptables rules: yes (all work)"]);
+  assert.deepEqual(line({ tested: true, holds: null, reason: 'unknown: the test needs root (unshare -n)' }), ["  kube-proxy's iptables rules: unknown: the test needs root (unshare -n)"]);
+  assert.deepEqual(line(gvisorFacts().kubeProxyIptables), ["  kube-proxy's iptables rules: not tested: iptables-legacy with CAP_NET_RAW is needed first"]);
+});

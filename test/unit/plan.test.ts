@@ -452,12 +452,79 @@ test('plan: no mount(2) fakes where the interceptor cannot run (no ptrace, overl
   assert.equal(native.useInterceptor, false);
 });
 
-test('plan: sandboxed-node in gVisor with CAP_NET_RAW (runsc --net-raw) runs kube-proxy on iptables-legacy; without it kube-proxy is disabled, saying why', () => {
-  const withNetRaw = facts(gvisorFacts, { capabilities: { ...gvisorFacts().capabilities, mask: '0000003fffffffff' } });
-  const planned = planFor(withNetRaw, config({ mode: 'sandboxed-node' }), PATHS);
-  assert.equal(planned.fakes.iptablesLegacy, true);
-  assert.ok(!planned.k3sArgs.includes('--disable-kube-proxy'));
-  const without = planFor(gvisorFacts(), config({ mode: 'sandboxed-node' }), PATHS);
-  assert.ok(without.k3sArgs.includes('--disable-kube-proxy'));
-  assert.ok(without.remedies.some((r) => /^--disable-kube-proxy/.test(r.remedy) && /CAP_NET_RAW is missing/.test(r.reason)));
-});
+/** gVisor under runsc --net-raw: the capability mask with CAP_NET_RAW (13). */
+const NET_RAW_MASK = '0000003fffffffff';
+/** What this machine's gVisor (runsc --net-raw) answered the probe's netfilter checks. */
+const GVISOR_NETFILTER_LACKS = "-m comment: iptables: Invalid argument; -m conntrack --ctstate NEW: iptables: Invalid argument; a chain in mangle: iptables: Invalid argument";
+
+interface IptablesRow {
+  name: string;
+  netRaw: boolean;
+  legacy?: string | null;
+  netfilter: ProbeFacts['kubeProxyIptables'];
+  /** kube-proxy runs on iptables-legacy first on k3s's PATH; otherwise it is off, the reason matching `offReason`. */
+  kubeProxy: boolean;
+  offReason?: RegExp;
+}
+
+const IPTABLES_TABLE: IptablesRow[] = [
+  {
+    name: 'gVisor without CAP_NET_RAW → kube-proxy off: iptables-legacy needs a raw socket',
+    netRaw: false,
+    netfilter: { tested: false, holds: null, reason: 'not tested: iptables-legacy with CAP_NET_RAW is needed first' },
+    kubeProxy: false,
+    offReason: /CAP_NET_RAW is missing \(gVisor: runsc without --net-raw\)/,
+  },
+  {
+    name: 'gVisor --net-raw whose netfilter lacks -m comment, conntrack and mangle (this machine\'s runsc) → kube-proxy off, naming what is missing',
+    netRaw: true,
+    netfilter: { tested: true, holds: false, reason: GVISOR_NETFILTER_LACKS },
+    kubeProxy: false,
+    offReason: new RegExp(`^gVisor's netfilter lacks what kube-proxy's rules use \\(-m comment: iptables: Invalid argument; .*\\): kube-proxy's sync would fail every 30 s .* canary monitor execs iptables ~2\\.5 times a second$`),
+  },
+  {
+    name: 'gVisor --net-raw where the netfilter test could not run → kube-proxy off, saying it is unknown and why',
+    netRaw: true,
+    netfilter: { tested: true, holds: null, reason: 'unknown: a throwaway network namespace (unshare -n) failed: unshare: unshare failed: Operation not permitted' },
+    kubeProxy: false,
+    offReason: /^whether gVisor's netfilter can hold kube-proxy's rules is unknown: a throwaway network namespace \(unshare -n\) failed: .*Operation not permitted: kube-proxy's sync would fail/,
+  },
+  {
+    name: 'a newer gVisor --net-raw whose netfilter holds kube-proxy\'s rules → kube-proxy runs on iptables-legacy',
+    netRaw: true,
+    netfilter: { tested: true, holds: true, reason: 'a chain in filter, -m comment, -m conntrack --ctstate NEW, a chain in mangle work (tried in a throwaway network namespace)' },
+    kubeProxy: true,
+  },
+  {
+    name: 'gVisor --net-raw without iptables-legacy → kube-proxy off: no iptables-legacy',
+    netRaw: true,
+    legacy: null,
+    netfilter: { tested: false, holds: null, reason: 'not tested: iptables-legacy with CAP_NET_RAW is needed first' },
+    kubeProxy: false,
+    offReason: /^no iptables-legacy/,
+  },
+];
+
+for (const row of IPTABLES_TABLE) {
+  test(`plan: sandboxed-node iptables: ${row.name}`, () => {
+    const base = gvisorFacts();
+    const input = facts(gvisorFacts, {
+      capabilities: { ...base.capabilities, mask: row.netRaw ? NET_RAW_MASK : base.capabilities.mask },
+      iptables: row.legacy === null ? { legacy: null, nft: false, reason: 'no iptables-legacy; no nft' } : base.iptables,
+      kubeProxyIptables: row.netfilter,
+    });
+    const planned = planFor(input, config({ mode: 'sandboxed-node' }), PATHS);
+    assert.equal(planned.fakes.iptablesLegacy, row.kubeProxy);
+    assert.equal(planned.pathPrepend.includes(PATHS.iptablesBinDir), row.kubeProxy);
+    assert.equal(planned.k3sArgs.includes('--disable-kube-proxy'), !row.kubeProxy);
+    assert.equal(planned.k3sArgs.includes('--disable-network-policy'), !row.kubeProxy);
+    const off = planned.remedies.filter((r) => r.remedy === '--disable-kube-proxy --disable-network-policy');
+    if (row.kubeProxy) {
+      assert.deepEqual(off, []);
+      assert.ok(planned.remedies.some((r) => r.remedy.startsWith("iptables-legacy first on k3s's PATH")));
+    } else {
+      assert.equal(off.length, 1, JSON.stringify(planned.remedies));
+      assert.match(off[0]!.reason, row.offReason!);
+    }
+  });
+}

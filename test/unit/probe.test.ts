@@ -124,6 +124,8 @@ test('probe: privileged Docker on a real kernel', async (t) => {
   assert.equal(facts.vxlan.usable, true);
   assert.equal(facts.iptables.nft, true);
   assert.equal(facts.iptables.legacy, join(root, 'bin/iptables-legacy'));
+  // A real kernel with iptables-legacy and CAP_NET_RAW: kube-proxy's netfilter is not tried (nothing is run).
+  assert.deepEqual(facts.kubeProxyIptables, { tested: false, holds: null, reason: 'not tested: a real kernel has the netfilter matches kube-proxy uses' });
   assert.equal(facts.defaultRoute, true);
   assert.deepEqual(facts.sysctls, []);
   assert.equal(facts.dataDir.fsType, 'ext4');
@@ -307,4 +309,82 @@ test('probe: without a scratch dir or CAP_SYS_ADMIN nothing is mounted and the f
   assert.deepEqual((await probeTree(root)).mounts, { tested: false, tmpfs: false, overlay: false, bind: false, namespacesIsolate: false, reason: 'not tested' });
   const facts = await collectFacts({ procRoot: join(root, 'proc'), sysRoot: join(root, 'sys'), devRoot: join(root, 'dev'), dataDir: join(root, 'data'), httpsPort: 6443, checkPort: false, mountScratch: join(root, 'scratch') });
   assert.match(facts.mounts.reason, /CAP_SYS_ADMIN is missing/);
+});
+
+/** A probe script: collectFacts over `root` (a fixture tree) with the real iptables-legacy; prints its kube-proxy fact. */
+function netfilterProbeScript(dir: string, root: string): string {
+  const script = join(dir, 'probe.mts');
+  writeFileSync(
+    script,
+    `import { collectFacts } from ${JSON.stringify(join(REPO, 'src/steps/probe.ts'))};\n` +
+      `const root = ${JSON.stringify(root)};\n` +
+      "const facts = await collectFacts({ procRoot: root + '/proc', sysRoot: root + '/sys', devRoot: root + '/dev', binDirs: ['/usr/sbin', '/sbin'], dataDir: root + '/data', httpsPort: 6443, checkPort: false });\n" +
+      'process.stdout.write(JSON.stringify({ kubeProxyIptables: facts.kubeProxyIptables, gvisor: facts.gvisor, ms: facts.durationMs }));\n',
+  );
+  return script;
+}
+
+/** gVisor's uname and CAP_NET_RAW (runsc --net-raw), so the probe tries kube-proxy's netfilter with the real iptables-legacy. */
+function gvisorNetRawTree(): string {
+  return makeTree({
+    'proc/version': 'Linux version 4.4.0 #1 SMP Sun Jan 10 15:06:54 PST 2016\n',
+    'proc/self/status': STATUS('0000003fffffffff'),
+  });
+}
+
+test('probe: in real gVisor with --net-raw, iptables-legacy cannot hold kube-proxy\'s rules: the fact names -m comment, conntrack and mangle', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'k3s-sandbox-probe-netfilter-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const script = join(dir, 'probe.mts');
+  writeFileSync(
+    script,
+    `import { collectFacts } from ${JSON.stringify(join(REPO, 'src/steps/probe.ts'))};\n` +
+      // Without iptables-legacy on the search path the netfilter test is skipped: the first run warms up, the second is timed.
+      "const without = () => collectFacts({ dataDir: '/var/lib/rancher/k3s', httpsPort: 6443, checkPort: false, binDirs: [] });\n" +
+      "await without();\n" +
+      "const withoutMs = (await without()).durationMs;\n" +
+      "const facts = await collectFacts({ dataDir: '/var/lib/rancher/k3s', httpsPort: 6443, checkPort: false });\n" +
+      "process.stdout.write(JSON.stringify({ kubeProxyIptables: facts.kubeProxyIptables, ms: facts.durationMs, withoutMs }));\n",
+  );
+  const run = runInGvisor(t, [process.execPath, '--import', 'tsx', script], { netRaw: true });
+  if (!run) return;
+  assert.equal(run.status, 0, run.output);
+  const report = JSON.parse(run.output.slice(run.output.indexOf('{'))) as { kubeProxyIptables: ProbeFacts['kubeProxyIptables']; ms: number; withoutMs: number };
+  t.diagnostic(`probe ${report.ms.toFixed(0)} ms with the netfilter test, ${report.withoutMs.toFixed(0)} ms without (no iptables-legacy found)`);
+  assert.equal(report.kubeProxyIptables.tested, true);
+  assert.equal(report.kubeProxyIptables.holds, false, report.kubeProxyIptables.reason);
+  assert.match(report.kubeProxyIptables.reason, /^-m comment: iptables: Invalid argument; -m conntrack --ctstate NEW: iptables: Invalid argument; a chain in mangle: iptables: Invalid argument$/);
+});
+
+test('probe: on this real kernel, in its own network namespace, iptables-legacy holds kube-proxy\'s rules; the namespace\'s own tables are untouched', (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root');
+  const root = gvisorNetRawTree();
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  // The probe makes its own throwaway namespace; this outer one lets the test see that the tables it ran in stay empty.
+  const script = netfilterProbeScript(root, root);
+  const run = spawnSync('unshare', ['-n', 'sh', '-c', `"$@" && echo && iptables-legacy -w -S && iptables-legacy -w -t mangle -S`, 'sh', process.execPath, '--import', 'tsx', script], { cwd: REPO, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const [json, ...tables] = run.stdout.split('\n');
+  const report = JSON.parse(json!) as { kubeProxyIptables: ProbeFacts['kubeProxyIptables']; gvisor: boolean };
+  assert.equal(report.gvisor, true);
+  assert.deepEqual(report.kubeProxyIptables, {
+    tested: true,
+    holds: true,
+    reason: 'a chain in filter, -m comment, -m conntrack --ctstate NEW, a chain in mangle work (tried in a throwaway network namespace)',
+  });
+  assert.doesNotMatch(tables.join('\n'), /K3S-SANDBOX-PROBE/);
+  assert.match(tables.join('\n'), /-P INPUT ACCEPT/, 'the outer tables were listed');
+});
+
+test('probe: where a network namespace cannot be made (no CAP_SYS_ADMIN), kube-proxy\'s netfilter is unknown, saying why; the sandbox\'s tables are not tried', (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root');
+  const root = gvisorNetRawTree();
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const script = netfilterProbeScript(root, root);
+  const run = spawnSync('setpriv', ['--bounding-set=-sys_admin', '--inh-caps=-sys_admin', process.execPath, '--import', 'tsx', script], { cwd: REPO, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const report = JSON.parse(run.stdout) as { kubeProxyIptables: ProbeFacts['kubeProxyIptables'] };
+  assert.equal(report.kubeProxyIptables.tested, true);
+  assert.equal(report.kubeProxyIptables.holds, null);
+  assert.match(report.kubeProxyIptables.reason, /^unknown: a throwaway network namespace \(unshare -n\) failed: unshare: unshare failed: Operation not permitted$/);
 });

@@ -15,6 +15,7 @@ export function privilegedDockerFacts(): ProbeFacts {
     overlay: { usable: true, reason: 'overlay is available and the data dir is on ext4' },
     vxlan: { usable: true, reason: 'the vxlan module is loaded' },
     iptables: { legacy: '/usr/sbin/iptables-legacy', nft: true, reason: 'iptables-legacy at /usr/sbin/iptables-legacy; nft at /usr/sbin/iptables-nft' },
+    kubeProxyIptables: { tested: false, holds: null, reason: 'not tested: a real kernel has the netfilter matches kube-proxy uses' },
     defaultRoute: true,
     sysctls: [],
     lastCap: 40,
@@ -49,6 +50,7 @@ export function gvisorFacts(): ProbeFacts {
     overlay: { usable: false, reason: 'gVisor: containerd overlay snapshots are not supported there' },
     vxlan: { usable: false, reason: 'gVisor has no vxlan netlink support' },
     iptables: { legacy: '/usr/sbin/iptables-legacy', nft: false, reason: 'iptables-legacy at /usr/sbin/iptables-legacy; nft present but gVisor answers "Protocol not supported"' },
+    kubeProxyIptables: { tested: false, holds: null, reason: 'not tested: iptables-legacy with CAP_NET_RAW is needed first' },
     defaultRoute: true,
     sysctls: [
       { path: 'vm/overcommit_memory', state: 'unwritable', value: '0' },
