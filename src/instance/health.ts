@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { UpError } from '../diagnose/upError.js';
 import { isReadable } from '../files.js';
 import { SANDBOX_NAME } from '../kube/names.js';
-import { loadIdentity, readyzOnce, type ReadinessSource } from '../kube/readiness.js';
+import { cachedIdentity, loadIdentity, readyzOnce, type ReadinessSource } from '../kube/readiness.js';
 import type { Paths } from '../paths.js';
 import {
   findOurInstance,
@@ -70,22 +70,53 @@ async function answersReady(source: ReadinessSource): Promise<boolean> {
   } catch {
     return false;
   }
-  return (await readyzOnce(identity)).status === 200;
+  return (await readyzOnce(identity).answer).status === 200;
+}
+
+/** The readiness half of the rule, under way (see startReadyCheck). */
+interface ReadyCheck {
+  /** Settles once the request is on its way (readyzOnce's `sent`), at once when nothing was started yet. */
+  sent: Promise<void>;
+  /** true/false from /readyz; null when the caller can read no credentials to ask with. */
+  answer(): Promise<boolean | null>;
+  cancel(): void;
+}
+
+/**
+ * The readiness half of the rule for the instance `record` describes. With a fresh identity cache the /readyz
+ * connection opens right away, so that the server does its half of the TLS handshake while the caller checks /proc
+ * instead of after (`status` and a warm `up` are otherwise busy, not waiting, almost all the time). Otherwise the
+ * request waits for answer(): loading the identity takes client-node, hundreds of milliseconds, not worth a guess.
+ */
+function startReadyCheck(record: Pick<InstanceRecord, 'adminKubeconfig'>, paths: Pick<Paths, 'stateDir'>): ReadyCheck {
+  const source = readinessSource(record, paths);
+  const identity = source && cachedIdentity(source);
+  if (!identity) return { sent: Promise.resolve(), answer: async () => (source ? answersReady(source) : null), cancel: () => undefined };
+  const request = readyzOnce(identity);
+  return { sent: request.sent, answer: async () => (await request.answer).status === 200, cancel: request.cancel };
 }
 
 /** Our instance as it is right now, by the one health rule; `files` are the state files as the caller just read them. */
 export async function inspect(paths: Paths, files: InstanceFiles = readInstanceFiles(paths)): Promise<InstanceHealth> {
+  const { record, status } = files;
+  // When status.json says k3s runs, /readyz will be asked unless the /proc checks below find none of our processes:
+  // start it first and run those checks while the handshake is under way (cancelled if they find nothing).
+  const early = record && reportsRunning(status) ? startReadyCheck(record, paths) : undefined;
+  await early?.sent;
   const ours = findOurInstance(paths, files);
   const supervisorPid = ours?.supervisorAlive ? ours.sessionId : undefined;
   const orphanChildPid = ours && !ours.supervisorAlive ? ours.childPid : undefined;
-  const { record, status } = files;
   const state = status?.state;
   const askReady = async (): Promise<boolean | null> => {
-    const source = record ? readinessSource(record, paths) : undefined;
-    return source ? answersReady(source) : null;
+    const check = early ?? (record ? startReadyCheck(record, paths) : undefined);
+    return check ? check.answer() : null;
   };
   if (supervisorPid === undefined) {
-    return { supervisorPid, record, state, ready: orphanChildPid !== undefined ? await askReady() : null, healthy: false, orphanChildPid };
+    if (orphanChildPid === undefined) {
+      early?.cancel();
+      return { supervisorPid, record, state, ready: null, healthy: false, orphanChildPid };
+    }
+    return { supervisorPid, record, state, ready: await askReady(), healthy: false, orphanChildPid };
   }
   if (!reportsRunning(status)) return { supervisorPid, record, state, ready: false, healthy: false };
   const ready = await askReady();

@@ -12,6 +12,8 @@
 import { readFileSync } from 'node:fs';
 import type { Agent } from 'node:https';
 import { createRequire } from 'node:module';
+import type { SocketConstructorOpts } from 'node:net';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { fileStamp, replaceFile } from '../files.js';
 
@@ -90,19 +92,28 @@ export interface ReadinessSource {
 }
 
 /**
+ * The source's cached identity while it still matches the kubeconfig; undefined when there is no cache, or it is stale
+ * or unreadable. Synchronous and never loads client-node, so a caller can open the /readyz connection at once.
+ */
+export function cachedIdentity(source: ReadinessSource): ApiIdentity | undefined {
+  if (!source.cacheFile) return undefined;
+  try {
+    const cached = JSON.parse(readFileSync(source.cacheFile, 'utf8')) as ApiIdentity;
+    if (cached.source === source.kubeconfig && cached.ca && cached.stamp === stampOf(source.kubeconfig)) return cached;
+  } catch {
+    // No cache yet, an unreadable one, or no kubeconfig to check it against.
+  }
+  return undefined;
+}
+
+/**
  * The TLS identity for a source, from its cache file when that still matches the kubeconfig, else
  * from client-node (refreshing the cache when there is one and it is writable).
  */
 export async function loadIdentity(source: ReadinessSource): Promise<ApiIdentity> {
+  const cached = cachedIdentity(source);
+  if (cached) return cached;
   const { kubeconfig: kubeconfigFile, context, cacheFile } = source;
-  if (cacheFile) {
-    try {
-      const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as ApiIdentity;
-      if (cached.source === kubeconfigFile && cached.ca && cached.stamp === stampOf(kubeconfigFile)) return cached;
-    } catch {
-      // No cache yet, or a stale or unreadable one.
-    }
-  }
   const identity = await identityFromKubeconfig(kubeconfigFile, context);
   if (cacheFile) {
     try {
@@ -155,51 +166,87 @@ export function readyz(identity: ApiIdentity, agent: Agent): Promise<ReadyzAnswe
 /** The status line of an HTTP/1.x answer: `HTTP/1.1 200 OK`. */
 const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: |$)/;
 
+/** A readyzOnce() under way. */
+export interface PendingReadyz {
+  /**
+   * Settles once the ClientHello is out (or the connection failed): synchronous work a caller does after awaiting it
+   * runs while the server does its half of the handshake. Before the event loop has run once, only the TCP connect
+   * is under way: tls.connect writes the ClientHello from the socket's 'connect' event.
+   */
+  sent: Promise<void>;
+  answer: Promise<ReadyzAnswer>;
+  /** Closes the connection unasked (the caller found nothing to ask about); the answer is then an error. */
+  cancel(): void;
+}
+
 /**
  * One GET /readyz on a fresh TLS connection, for a single check (inspect): the same client cert, the same trust (only
  * the CA k3s wrote, the host name checked against the server's certificate) and the same timeout as readyz(), but
  * over node:tls, reading only the status line, so that `status` and a warm `up` do not load Node's HTTP stack.
- * Answers `{ status }` (no body), or `{ error, notOurServer }` like readyz().
+ * The connection opens before this returns. Answers `{ status }` (no body), or `{ error, notOurServer }` like readyz().
  */
-export function readyzOnce(identity: ApiIdentity): Promise<ReadyzAnswer> {
+export function readyzOnce(identity: ApiIdentity): PendingReadyz {
   const server = new URL(identity.server);
   const host = server.hostname.replace(/^\[(.*)\]$/, '$1');
-  return new Promise((resolve) => {
-    let head = '';
-    let answered = false;
-    const answer = (result: ReadyzAnswer): void => {
-      if (answered) return;
-      answered = true;
-      resolve(result);
-      socket.destroy();
-    };
-    const { connect } = requireOnUse('node:tls') as typeof import('node:tls');
-    const { isIP } = requireOnUse('node:net') as typeof import('node:net');
-    const socket = connect(
-      {
-        host,
-        port: Number(server.port || 443),
-        ...(isIP(host) ? {} : { servername: host }),
-        ca: identity.ca,
-        cert: identity.cert,
-        key: identity.key,
-        rejectUnauthorized: true,
-        timeout: REQUEST_TIMEOUT_MS,
-      },
-      () => socket.write(`GET /readyz HTTP/1.1\r\nHost: ${server.host}\r\nConnection: close\r\n\r\n`),
-    );
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      head += chunk;
-      const lineEnd = head.indexOf('\r\n');
-      if (lineEnd < 0 && head.length < 1024) return;
-      const status = STATUS_LINE.exec(lineEnd < 0 ? head : head.slice(0, lineEnd));
-      answer(status ? { status: Number(status[1]) } : { error: `not an HTTP answer: ${JSON.stringify(head.slice(0, 80))}` });
-    });
-    socket.on('timeout', () => socket.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-    socket.on('error', (error: NodeJS.ErrnoException) => answer({ error: error.message, notOurServer: NOT_OUR_SERVER.has(error.code ?? '') }));
-    socket.on('close', () => answer({ error: 'the connection closed before an answer' }));
+  const { connect } = requireOnUse('node:tls') as typeof import('node:tls');
+  const { isIP } = requireOnUse('node:net') as typeof import('node:net');
+  const options: ConnectionOptions & Pick<SocketConstructorOpts, 'allowHalfOpen'> = {
+    host,
+    port: Number(server.port || 443),
+    ...(isIP(host) ? {} : { servername: host }),
+    ca: identity.ca,
+    cert: identity.cert,
+    key: identity.key,
+    rejectUnauthorized: true,
+    timeout: REQUEST_TIMEOUT_MS,
+    // Our side stays open when the server closes its own after the answer (see finish).
+    allowHalfOpen: true,
+  };
+  let socket: TLSSocket;
+  try {
+    socket = connect(options, () => socket.write(`GET /readyz HTTP/1.1\r\nHost: ${server.host}\r\nConnection: close\r\n\r\n`));
+  } catch (error) {
+    // Credentials Node cannot use (a damaged identity cache) fail like a handshake would, not the caller.
+    const failed = Promise.resolve<ReadyzAnswer>({ error: error instanceof Error ? error.message : String(error) });
+    return { sent: failed.then(() => undefined), answer: failed, cancel: () => undefined };
+  }
+  let settled = false;
+  let settle: (result: ReadyzAnswer) => void = () => undefined;
+  const answer = new Promise<ReadyzAnswer>((resolve) => (settle = resolve));
+  /**
+   * Settles the answer once. A socket that has answered is not torn down but unref()'d: it no longer holds the
+   * process, so `status` exits as soon as it has printed. Destroying it would cost a close first and, in net's
+   * _destroy, the creation of process.stderr (together about 2 ms in gVisor). The server closes its side after the
+   * answer (`Connection: close`); in a process that lives on, the idle timeout ends ours. Failures tear it down.
+   */
+  const finish = (result: ReadyzAnswer, keepOpen = false): void => {
+    if (settled) return;
+    settled = true;
+    settle(result);
+    if (keepOpen) socket.unref();
+    else socket.destroy();
+  };
+  // tls.connect added its own 'connect' listener (the one that starts the handshake) first, so this one runs after it.
+  const sent = new Promise<void>((resolve) => {
+    socket.once('connect', () => resolve());
+    void answer.then(() => resolve());
   });
+  let head = '';
+  // Bytes as latin1, one character each: no decoder needed across chunks (setEncoding would load one).
+  socket.on('data', (chunk: Buffer) => {
+    head += chunk.toString('latin1');
+    const lineEnd = head.indexOf('\r\n');
+    if (lineEnd < 0 && head.length < 1024) return;
+    const status = STATUS_LINE.exec(lineEnd < 0 ? head : head.slice(0, lineEnd));
+    if (status) finish({ status: Number(status[1]) }, true);
+    else finish({ error: `not an HTTP answer: ${JSON.stringify(head.slice(0, 80))}` });
+  });
+  socket.on('timeout', () => socket.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
+  socket.on('error', (error: NodeJS.ErrnoException) => finish({ error: error.message, notOurServer: NOT_OUR_SERVER.has(error.code ?? '') }));
+  // With allowHalfOpen a server's close before the answer shows as 'end' only.
+  socket.on('end', () => finish({ error: 'the connection closed before an answer' }));
+  socket.on('close', () => finish({ error: 'the connection closed before an answer' }));
+  return { sent, answer, cancel: () => finish({ error: 'cancelled before the answer' }) };
 }
 
 /** Name of a node whose Ready condition is True, if any (client-node's CoreV1Api). */

@@ -1,13 +1,17 @@
 // status from the state dir: nothing running, a crash loop the supervisor gave up on, a status file naming processes
 // that are not ours. The health rule itself is src/instance/health.ts, shared with up.
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { collectStatus } from '../../src/commands/status.js';
 import { DEFAULT_CONFIG } from '../../src/config.js';
 import type { CommandContext } from '../../src/context.js';
+import { fileStamp } from '../../src/files.js';
 import { inspect, reportsRunning } from '../../src/instance/health.js';
+import { identityCacheFile, instanceRecordFile } from '../../src/instance/state.js';
 import { resolvePaths } from '../../src/paths.js';
 import { createSilentReporter, createStatusReporter } from '../../src/ui/status.js';
 import { tempDir } from './helpers/tempDir.js';
@@ -93,5 +97,43 @@ test('the step reporter opens stderr only when it first prints (status and env p
     assert.deepEqual(written, ['  first\n', '  ! second\n']);
   } finally {
     Object.defineProperty(process, 'stderr', stderr);
+  }
+});
+
+test('inspect opens /readyz before its /proc checks when status.json says k3s runs, and closes it when nothing is ours', async (t) => {
+  if (process.getuid?.() !== 0) return t.skip('the identity cache is root\'s');
+  const ctx = context();
+  // Usable TLS material for the cached identity (never verified here: nothing answers the handshake).
+  const dir = tempDir('status-tls');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-subj', '/CN=x', '-days', '1'], { cwd: dir, stdio: 'ignore' });
+  const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+  const key = readFileSync(join(dir, 'key.pem'), 'utf8');
+  const connections: Socket[] = [];
+  const closed: Promise<void>[] = [];
+  const server = createServer((socket) => {
+    connections.push(socket);
+    closed.push(new Promise((resolve) => socket.on('close', () => resolve())));
+    socket.on('error', () => undefined);
+    socket.resume();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const kubeconfig = join(ctx.paths.stateDir, 'k3s.yaml');
+    writeFileSync(kubeconfig, 'apiVersion: v1\n');
+    writeFileSync(instanceRecordFile(ctx.paths), JSON.stringify({ mode: 'control-plane', adminKubeconfig: kubeconfig, launchedAt: 0 }));
+    const address = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    writeFileSync(identityCacheFile(ctx.paths), JSON.stringify({ server: address, ca: cert, cert, key, source: kubeconfig, stamp: fileStamp(kubeconfig) }));
+    // Says running, but names a process that is not ours (this test runner, another boot).
+    writeFileSync(
+      ctx.paths.statusFile,
+      JSON.stringify({ state: 'running', supervisorPid: process.pid, supervisorStartTime: 1, bootId: 'not-this-boot', childPid: process.pid, childStartTime: 1, starts: 1, crashes: 0, lastExit: null, lastFatal: null, updated: 0 }),
+    );
+    const health = await inspect(ctx.paths);
+    assert.equal(health.supervisorPid, undefined);
+    assert.equal(health.ready, null);
+    assert.equal(connections.length, 1, 'the connection was opened before the /proc checks found nothing of ours');
+    await Promise.race([Promise.all(closed), new Promise((_, reject) => setTimeout(() => reject(new Error('the connection was left open')), 1000))]);
+  } finally {
+    server.close();
   }
 });
