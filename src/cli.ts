@@ -31,7 +31,15 @@ async function dispatch(argv: string[]): Promise<number> {
     process.stdout.write(commandHelp(command));
     return EXIT_OK;
   }
-  return command.run(values, args);
+  const code = await command.run(values, args);
+  if (command.exitWhenDone) await exitOnceWritten(code);
+  return code;
+}
+
+/** Exits with `code` once stdout has taken all the command wrote (on Linux a write to a file, pipe or terminal already has). */
+async function exitOnceWritten(code: number): Promise<never> {
+  if (process.stdout.writableLength > 0) await new Promise((resolve) => process.stdout.once('drain', resolve));
+  process.exit(code);
 }
 
 /** Every line of a message carries the prefix, so a multi-line error (all bad options at once) reads as ours. */

@@ -238,6 +238,17 @@ for (const command of LENIENT) {
   });
 }
 
+test('status exits as soon as it has printed (exitWhenDone): the whole report on stdout and its exit code', (t) => {
+  const { env } = sandboxDirs(t);
+  const json = cli(['status', '--json'], env);
+  assert.equal(json.code, 3, json.stderr);
+  const report = JSON.parse(json.stdout) as { running: boolean; state: string };
+  assert.deepEqual([report.running, report.state], [false, 'stopped']);
+  const plain = cli(['status'], env);
+  assert.equal(plain.code, 3, plain.stderr);
+  assert.equal(plain.stdout, 'k3s-sandbox: not running\n');
+});
+
 test('a K3S_SANDBOX_CONFIG that names a missing file is an error naming it', (t) => {
   const { root, env } = sandboxDirs(t);
   const missing = join(root, 'no-such-config.json');
