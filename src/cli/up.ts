@@ -17,6 +17,9 @@ export const up: CommandDeclaration = {
     { name: 'json', description: 'print the result as one JSON object on stdout' },
     { name: 'user', value: 'U', description: 'the user who gets the kubeconfig and profile lines', default: '$_REMOTE_USER, else $SUDO_USER, else the caller' },
   ],
+  // Everything up starts outlives it on purpose (the supervisor, the simulated node: detached), and it awaits its own
+  // writes, so nothing is lost by skipping Node's teardown; a warm `up` is a start-up target (issue 11).
+  exitWhenDone: true,
   async run(values, args) {
     if (values.wait && values['no-wait']) throw new UsageError('--wait and --no-wait exclude each other', up);
     return runUp(values, args);
