@@ -45,7 +45,7 @@ export interface ProbeFacts {
    * The capabilities k3s will run with: the effective set for root; for anyone else the bounding set, which is what
    * `up` gets when it re-runs itself through `sudo -n` (k3s always runs as root).
    */
-  capabilities: { source: 'CapEff' | 'CapBnd'; mask: string; sysPtrace: boolean; sysAdmin: boolean; netAdmin: boolean; sysModule: boolean };
+  capabilities: { source: 'CapEff' | 'CapBnd'; mask: string; sysPtrace: boolean; sysAdmin: boolean; netAdmin: boolean; netRaw: boolean; sysModule: boolean };
   ptrace: { usable: boolean; scope: number | null; reason: string };
   seccomp: { usable: boolean; reason: string };
   cgroup: { version: 1 | 2 | null; controllers: string[] };

@@ -354,11 +354,6 @@ function planMountSyscallFakes(draft: Draft, facts: ProbeFacts): void {
   draft.remedies.push({ remedy: `${how} the mount(2) calls gVisor refuses: ${what}`, reason });
 }
 
-/** CAP_NET_RAW (capability 13) in the set k3s runs with. */
-function hasNetRaw(facts: ProbeFacts): boolean {
-  return /^[0-9a-fA-F]+$/.test(facts.capabilities.mask) && ((BigInt(`0x${facts.capabilities.mask}`) >> 13n) & 1n) === 1n;
-}
-
 function planCniConfig(draft: Draft, dataDir: string): void {
   draft.plan.fakes.cniConfig = { file: `${cniConfDir(dataDir)}/${CNI_CONFLIST_NAME}`, content: BRIDGE_CONFLIST };
   draft.remedies.push({ remedy: `a bridge CNI network (host-local 10.42.0.0/24, as flannel would give) in ${cniConfDir(dataDir)}`, reason: 'with --flannel-backend=none containerd finds no CNI config and reports NetworkReady=false, so kubelet keeps the node NotReady' });
@@ -373,7 +368,7 @@ function planNodeIptables(draft: Draft, facts: ProbeFacts, paths: PlanPaths): vo
   const netfilter = facts.kubeProxyIptables;
   if (!facts.iptables.legacy) {
     add(draft, [...NO_IPTABLES_FLAGS], `no iptables-legacy (${facts.iptables.reason})`);
-  } else if (!hasNetRaw(facts)) {
+  } else if (!facts.capabilities.netRaw) {
     // Found with the real kube-proxy: in gVisor without NET_RAW every table "does not exist", and kube-proxy exits after 30 s.
     add(draft, [...NO_IPTABLES_FLAGS], 'iptables-legacy talks to the kernel through a raw socket, and CAP_NET_RAW is missing (gVisor: runsc without --net-raw): kube-proxy would exit "iptables is not available on this host"');
   } else if (netfilter.tested && netfilter.holds !== true) {

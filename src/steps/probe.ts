@@ -362,6 +362,7 @@ export async function collectFacts(input: ProbeInput): Promise<ProbeFacts> {
     sysPtrace: hasCapability(capMask, CAP_SYS_PTRACE),
     sysAdmin: hasCapability(capMask, CAP_SYS_ADMIN),
     netAdmin: hasCapability(capMask, CAP_NET_ADMIN),
+    netRaw: hasCapability(capMask, CAP_NET_RAW),
     sysModule: hasCapability(capMask, CAP_SYS_MODULE),
   } as const;
 
@@ -408,7 +409,7 @@ export async function collectFacts(input: ProbeInput): Promise<ProbeFacts> {
     overlay: probeOverlay(procRoot, gvisor, capabilities.sysAdmin, dataDirFs),
     vxlan: probeVxlan(sysRoot, modulesRoot, release, gvisor, capabilities.sysModule),
     iptables: { legacy, nft, reason: iptablesReason },
-    kubeProxyIptables: await probeKubeProxyIptables(gvisor, legacy, uid, hasCapability(capMask, CAP_NET_RAW)),
+    kubeProxyIptables: await probeKubeProxyIptables(gvisor, legacy, uid, capabilities.netRaw),
     defaultRoute: hasDefaultRoute(procRoot),
     sysctls: probeSysctls(procRoot, journal, ours),
     lastCap: lastCapability(hexMask(statusField(status, 'CapBnd'))),

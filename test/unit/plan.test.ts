@@ -201,7 +201,7 @@ const TABLE: Row[] = [
     name: 'non-root caller (the bounding set allows everything) → the same server plan root makes, since k3s always runs as root',
     facts: facts(privilegedDockerFacts, {
       uid: 1000,
-      capabilities: { source: 'CapBnd', mask: '000001ffffffffff', sysPtrace: true, sysAdmin: true, netAdmin: true, sysModule: true },
+      capabilities: { source: 'CapBnd', mask: '000001ffffffffff', sysPtrace: true, sysAdmin: true, netAdmin: true, netRaw: true, sysModule: true },
       dataDir: { path: '/var/lib/rancher/k3s', existingAncestor: '/var/lib', fsType: 'ext4', writable: false, freeBytes: 1e10 },
     }),
     mode: 'server',
@@ -295,7 +295,7 @@ test('plan: sandboxed-node in a gVisor without cgroups mounts cgroup v1 itself; 
   assert.deepEqual(plan.fakes.cgroupV1Mounts, ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids']);
   const withoutAdmin = facts(gvisorFacts, {
     cgroup: { version: null, controllers: [] },
-    capabilities: { source: 'CapEff', mask: '0', sysPtrace: true, sysAdmin: false, netAdmin: true, sysModule: false },
+    capabilities: { source: 'CapEff', mask: '0', sysPtrace: true, sysAdmin: false, netAdmin: true, netRaw: false, sysModule: false },
   });
   assert.throws(() => planFor(withoutAdmin, config({ mode: 'sandboxed-node' }), PATHS), /no cgroup filesystem is mounted/);
 });
@@ -509,7 +509,7 @@ for (const row of IPTABLES_TABLE) {
   test(`plan: sandboxed-node iptables: ${row.name}`, () => {
     const base = gvisorFacts();
     const input = facts(gvisorFacts, {
-      capabilities: { ...base.capabilities, mask: row.netRaw ? NET_RAW_MASK : base.capabilities.mask },
+      capabilities: { ...base.capabilities, mask: row.netRaw ? NET_RAW_MASK : base.capabilities.mask, netRaw: row.netRaw },
       iptables: row.legacy === null ? { legacy: null, nft: false, reason: 'no iptables-legacy; no nft' } : base.iptables,
       kubeProxyIptables: row.netfilter,
     });

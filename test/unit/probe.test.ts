@@ -204,7 +204,7 @@ test('probe: a non-root caller is judged by the bounding set (what `sudo -n` giv
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const facts = await probeTree(root);
   assert.equal(facts.uid, 1000);
-  assert.deepEqual(facts.capabilities, { source: 'CapBnd', mask: '000001ffffffffff', sysPtrace: true, sysAdmin: true, netAdmin: true, sysModule: true });
+  assert.deepEqual(facts.capabilities, { source: 'CapBnd', mask: '000001ffffffffff', sysPtrace: true, sysAdmin: true, netAdmin: true, netRaw: true, sysModule: true });
 });
 
 test('probe: overlay is refused when the data dir is on overlayfs even with CAP_SYS_ADMIN', async (t) => {
