@@ -47,11 +47,14 @@ test('status: a crash loop the supervisor gave up on is reported with its last f
   assert.equal(report.lastFatal, 'level=fatal msg="boom"');
 });
 
+/** status.json saying k3s runs, naming a live process that is not ours: this test runner, from another boot. */
+const STATUS_NAMING_A_PROCESS_NOT_OURS = JSON.stringify({ state: 'running', supervisorPid: process.pid, supervisorStartTime: 1, bootId: 'not-this-boot', childPid: process.pid, childStartTime: 1, starts: 1, crashes: 0, lastExit: null, lastFatal: null, updated: 0 });
+
 test('status: a status file naming a live process that is not ours (this test runner) is not running', async () => {
   const ctx = context();
   writeFileSync(
     ctx.paths.statusFile,
-    JSON.stringify({ state: 'running', supervisorPid: process.pid, supervisorStartTime: 1, bootId: 'not-this-boot', childPid: process.pid, childStartTime: 1, starts: 1, crashes: 0, lastExit: null, lastFatal: null, updated: 0 }),
+    STATUS_NAMING_A_PROCESS_NOT_OURS,
   );
   const health = await inspect(ctx.paths);
   assert.equal(health.supervisorPid, undefined);
@@ -126,7 +129,7 @@ test('inspect opens /readyz before its /proc checks when status.json says k3s ru
     // Says running, but names a process that is not ours (this test runner, another boot).
     writeFileSync(
       ctx.paths.statusFile,
-      JSON.stringify({ state: 'running', supervisorPid: process.pid, supervisorStartTime: 1, bootId: 'not-this-boot', childPid: process.pid, childStartTime: 1, starts: 1, crashes: 0, lastExit: null, lastFatal: null, updated: 0 }),
+      STATUS_NAMING_A_PROCESS_NOT_OURS,
     );
     const health = await inspect(ctx.paths);
     assert.equal(health.supervisorPid, undefined);
