@@ -34,11 +34,11 @@ require_node() {
   [ "$major" -ge 18 ] || fail "Node.js >= 18 is required, found $(node --version)"
 }
 
-# The bootstrapper is its entry, dist/k3s-sandbox.mjs, plus the chunks it loads from beside it.
+# The bootstrapper is its entry, dist/k3s-sandbox.cjs, plus the chunks it loads from beside it.
 require_bundle() {
-  BUNDLE="$FEATURE_DIR/dist/k3s-sandbox.mjs"
+  BUNDLE="$FEATURE_DIR/dist/k3s-sandbox.cjs"
   [ -f "$BUNDLE" ] || fail "$BUNDLE is missing: in a source checkout run 'npm ci && npm run build' first"
-  set -- "$FEATURE_DIR"/dist/k3s-sandbox-chunk-*.mjs
+  set -- "$FEATURE_DIR"/dist/k3s-sandbox-chunk-*.cjs
   [ -f "$1" ] || fail "the chunks of $BUNDLE are missing: in a source checkout run 'npm run build' again"
 }
 
@@ -81,9 +81,9 @@ stage_helpers() {
 }
 
 stage_payload() {
-  cp "$BUNDLE" "$FEATURE_DIR"/dist/k3s-sandbox-chunk-*.mjs "$STAGE/"
-  chmod 0644 "$STAGE"/k3s-sandbox-chunk-*.mjs
-  chmod 0755 "$STAGE/k3s-sandbox.mjs"
+  cp "$BUNDLE" "$FEATURE_DIR"/dist/k3s-sandbox-chunk-*.cjs "$STAGE/"
+  chmod 0644 "$STAGE"/k3s-sandbox-chunk-*.cjs
+  chmod 0755 "$STAGE/k3s-sandbox.cjs"
   mkdir -p "$STAGE/hooks"
   cp "$FEATURE_DIR/hooks/entrypoint.sh" "$FEATURE_DIR/hooks/post-start.sh" "$FEATURE_DIR/hooks/session-start.sh" \
     "$FEATURE_DIR/hooks/lifecycle.sh" "$STAGE/hooks/"
@@ -92,7 +92,7 @@ stage_payload() {
 }
 
 install_k3s() {
-  node "$STAGE/k3s-sandbox.mjs" install-k3s --config "$CONFIG_STAGE" --arch "$ARCH" --bin-dir "$BIN_DIR"
+  node "$STAGE/k3s-sandbox.cjs" install-k3s --config "$CONFIG_STAGE" --arch "$ARCH" --bin-dir "$BIN_DIR"
 }
 
 # Swap the staged tree in with renames; the old tree (if any) is removed only after the new one is in place.
@@ -105,7 +105,7 @@ commit_stage() {
   [ ! -e "$SHARE_DIR" ] || mv "$SHARE_DIR" "$old"
   mv "$STAGE" "$SHARE_DIR"
   rm -rf "$old"
-  ln -sfn "$SHARE_DIR/k3s-sandbox.mjs" "$BIN_DIR/.k3s-sandbox.new" && mv -f "$BIN_DIR/.k3s-sandbox.new" "$BIN_DIR/k3s-sandbox"
+  ln -sfn "$SHARE_DIR/k3s-sandbox.cjs" "$BIN_DIR/.k3s-sandbox.new" && mv -f "$BIN_DIR/.k3s-sandbox.new" "$BIN_DIR/k3s-sandbox"
 }
 
 # k3s is a multi-call binary: a `kubectl` symlink to it is kubectl. A kubectl the user already has wins.

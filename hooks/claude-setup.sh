@@ -39,7 +39,7 @@ check_prerequisites() {
 run_installer() {
   local bounded=() unset_options=() name
   command -v timeout >/dev/null 2>&1 && bounded=(timeout --kill-after=10 "$BUDGET_SECONDS")
-  for name in $(node "$PACKAGE_DIR/dist/k3s-sandbox.mjs" write-config --option-names 2>/dev/null); do
+  for name in $(node "$PACKAGE_DIR/dist/k3s-sandbox.cjs" write-config --option-names 2>/dev/null); do
     unset_options+=(-u "$name")
   done
   K3S_SANDBOX_REGISTRIES="${K3S_SANDBOX_REGISTRIES-mirror.gcr.io,docker.io}" "${bounded[@]}" \

@@ -6,7 +6,7 @@ LOG_DIR=/var/log/k3s-sandbox
 
 # up_for USER: start the cluster (or find it), wait for it, and publish USER's kubeconfig.
 up_for() {
-  "$K3S_SANDBOX_NODE" "$SHARE_DIR/k3s-sandbox.mjs" up --wait --user "$1"
+  "$K3S_SANDBOX_NODE" "$SHARE_DIR/k3s-sandbox.cjs" up --wait --user "$1"
 }
 
 # up_for_remote_user_logged: the entrypoint's `up`, as root, with its output in the entrypoint log (the devcontainer

@@ -98,7 +98,7 @@ as_root() {
 unset_feature_options() {
   local name
   UNSET_OPTIONS=()
-  for name in $(node "${INSTALLER%/*}/dist/k3s-sandbox.mjs" write-config --option-names 2>/dev/null); do
+  for name in $(node "${INSTALLER%/*}/dist/k3s-sandbox.cjs" write-config --option-names 2>/dev/null); do
     UNSET_OPTIONS+=(-u "$name")
   done
 }

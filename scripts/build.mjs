@@ -10,8 +10,8 @@ const nativeArch = (await $`uname -m`.quiet()).stdout.trim();
 const cProjects = ['interceptor', 'supervisor'];
 
 /**
- * The bootstrapper is code-split (scripts/bundle.mjs): the entry, dist/k3s-sandbox.mjs, and chunks beside it
- * (dist/k3s-sandbox-chunk-*.mjs). install.sh copies the entry and its chunks into one directory.
+ * The bootstrapper is code-split (scripts/bundle.mjs): the entry, dist/k3s-sandbox.cjs, and chunks beside it
+ * (dist/k3s-sandbox-chunk-*.cjs). install.sh copies the entry and its chunks into one directory.
  */
 async function bundleBootstrapper() {
   // Built aside, then moved in: chunks first (content-hashed names), the entry by one rename, and only then the old
@@ -54,4 +54,4 @@ async function compileHelpers() {
 await fs.mkdirp(dist);
 await bundleBootstrapper();
 await compileHelpers();
-console.log(`built ${path.relative(root, dist)}/: k3s-sandbox.mjs and its chunks, ${Object.keys(compilers).join(' and ')} helpers`);
+console.log(`built ${path.relative(root, dist)}/: k3s-sandbox.cjs and its chunks, ${Object.keys(compilers).join(' and ')} helpers`);

@@ -30,7 +30,7 @@ async function stageFeature() {
   for (const hook of HOOKS) await copyInto(path.join('hooks', hook));
   // The bootstrapper: its entry and the chunks it loads (scripts/build.mjs).
   for (const file of await fs.readdir(path.join(root, 'dist'))) {
-    if (file === 'k3s-sandbox.mjs' || /^k3s-sandbox-chunk-.*\.mjs$/.test(file)) await copyInto(path.join('dist', file));
+    if (file === 'k3s-sandbox.cjs' || /^k3s-sandbox-chunk-.*\.cjs$/.test(file)) await copyInto(path.join('dist', file));
   }
   for (const arch of ARCHES) {
     for (const helper of HELPERS) await copyInto(path.join('dist', arch, helper));

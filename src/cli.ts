@@ -72,4 +72,4 @@ async function main(): Promise<void> {
   process.exitCode = code;
 }
 
-await main();
+void main();

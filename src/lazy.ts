@@ -6,7 +6,7 @@
  * Why one module: the bundle is code-split (scripts/build.mjs), and esbuild makes every dynamic-import target an entry
  * point and puts each module into the chunk for the set of entry points that reach it. Each further lazy target of our
  * own code would split the modules the entry shares with it (config, paths, files, ...) into one more chunk file that
- * every command opens, and Node's ESM loader costs about 18 syscalls per file, slow in gVisor (BENCHMARKS.md,
+ * every command opens, and each file costs Node a resolve, a read and a compile, slow in gVisor (BENCHMARKS.md,
  * "Bootstrapper"). So our own code is imported lazily only through here, and only with `await import()` from code the
  * entry loads; the other lazy imports are packages (execa, the Kubernetes client, undici), whose code the entry
  * shares nothing with, and src/kube/kubeconfig.ts, which carries the Kubernetes client. test/unit/bundle.test.ts

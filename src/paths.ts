@@ -51,11 +51,11 @@ function findOnPath(name: string, pathVar: string | undefined): string | undefin
 }
 
 /** The bundle's entry; the chunks it loads (this module may sit in one) lie beside it. */
-const BUNDLE_ENTRY = 'k3s-sandbox.mjs';
+const BUNDLE_ENTRY = 'k3s-sandbox.cjs';
 
 /** From the bundle, run its entry; from source this module sits next to src/cli.ts and runs under tsx. */
 function selfCommandFor(moduleFile: string): string[] {
-  if (moduleFile.endsWith('.mjs')) return [process.execPath, join(dirname(moduleFile), BUNDLE_ENTRY)];
+  if (moduleFile.endsWith('.cjs')) return [process.execPath, join(dirname(moduleFile), BUNDLE_ENTRY)];
   const tsxLoader = createRequire(moduleFile).resolve('tsx');
   return [process.execPath, '--import', pathToFileURL(tsxLoader).href, join(dirname(moduleFile), 'cli.ts')];
 }

@@ -2,7 +2,7 @@
 // Bootstrapper benchmark: readiness detection latency, cold and warm `up`, `status`, `env` and `--help`, each against
 // Node's own start (`node -e 0`, the floor), interleaved in one fresh gVisor sandbox (runsc do, as the e2e tests
 // do) against the k3s double installed as /usr/local/bin/k3s; prints a Markdown table for BENCHMARKS.md. It runs
-// the shipped build: dist/k3s-sandbox.mjs and the chunks beside it (scripts/build.mjs).
+// the shipped build: dist/k3s-sandbox.cjs and the chunks beside it (scripts/build.mjs).
 //   node bench/bootstrapper/bench.mjs [--runs N]     (needs npm run build and test/fixtures/build-all.sh)
 import { $, argv, fs, path } from 'zx';
 
@@ -74,13 +74,13 @@ async function native(entry) {
 }
 
 function bootstrapperFiles(dir) {
-  return fs.readdirSync(dir).filter((name) => name === 'k3s-sandbox.mjs' || name.startsWith('k3s-sandbox-chunk-'));
+  return fs.readdirSync(dir).filter((name) => name === 'k3s-sandbox.cjs' || name.startsWith('k3s-sandbox-chunk-'));
 }
 
 if (argv.inside) {
   fs.writeFileSync(argv.inside, JSON.stringify(await inside()));
 } else {
-  for (const file of [path.join(dist, 'k3s-sandbox.mjs'), path.join(fixtures, 'k3s-double'), path.join(fixtures, 'k3s-sandbox-supervise')]) {
+  for (const file of [path.join(dist, 'k3s-sandbox.cjs'), path.join(fixtures, 'k3s-double'), path.join(fixtures, 'k3s-sandbox-supervise')]) {
     if (!fs.existsSync(file)) throw new Error(`missing ${file}: run npm run build and test/fixtures/build-all.sh`);
   }
   const work = fs.mkdtempSync('/tmp/k3s-sandbox-bench-');
@@ -89,7 +89,7 @@ if (argv.inside) {
   const snapshot = path.join(work, 'bootstrapper');
   fs.mkdirpSync(snapshot);
   for (const name of bootstrapperFiles(dist)) fs.copyFileSync(path.join(dist, name), path.join(snapshot, name));
-  const entry = path.join(snapshot, 'k3s-sandbox.mjs');
+  const entry = path.join(snapshot, 'k3s-sandbox.cjs');
   const script = [
     'set -eu',
     `cp ${fixtures}/k3s-double /usr/local/bin/k3s`,

@@ -17,7 +17,7 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../.
 const fixtures = path.join(root, 'build/fixtures');
 // A round runs the snapshot the main process took (--k3s, --bundle), so a rebuild meanwhile cannot swap files under it.
 const k3s = argv.k3s ?? path.join(fixtures, 'k3s-upstream');
-const bundle = argv.bundle ?? path.join(root, 'dist/k3s-sandbox.mjs');
+const bundle = argv.bundle ?? path.join(root, 'dist/k3s-sandbox.cjs');
 const runs = Number(argv.runs ?? 5);
 const MEASURES = ['up', 'floor', 'seeds'];
 const TARGET_UP_OVER_FLOOR = 1.05;
@@ -180,12 +180,12 @@ if (argv.round) {
   }
   const snapshotDir = fs.mkdtempSync('/tmp/k3s-sandbox-real-k8s-snapshot-');
   fs.mkdirpSync(`${snapshotDir}/dist`);
-  for (const name of fs.readdirSync(path.dirname(bundle)).filter((n) => n === 'k3s-sandbox.mjs' || n.startsWith('k3s-sandbox-chunk-'))) {
+  for (const name of fs.readdirSync(path.dirname(bundle)).filter((n) => n === 'k3s-sandbox.cjs' || n.startsWith('k3s-sandbox-chunk-'))) {
     fs.copyFileSync(path.join(path.dirname(bundle), name), `${snapshotDir}/dist/${name}`);
   }
   fs.copyFileSync(k3s, `${snapshotDir}/k3s`);
   fs.chmodSync(`${snapshotDir}/k3s`, 0o755);
-  const snapshot = { k3s: `${snapshotDir}/k3s`, bundle: `${snapshotDir}/dist/k3s-sandbox.mjs` };
+  const snapshot = { k3s: `${snapshotDir}/k3s`, bundle: `${snapshotDir}/dist/k3s-sandbox.cjs` };
   process.on('exit', () => fs.removeSync(snapshotDir));
   const load = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const loadBefore = load();

@@ -57,7 +57,7 @@ stats_rates() {
 }
 
 start=$(date +%s%N)
-K3S_SANDBOX_INTERCEPT_STATS_FILE=/tmp/intercept.stats K3S_SANDBOX_FAKES="$fakes" node "$dist/k3s-sandbox.mjs" up --mode sandboxed-node --wait-node >/tmp/up.out 2>&1 || { cat /tmp/up.out; exit 1; }
+K3S_SANDBOX_INTERCEPT_STATS_FILE=/tmp/intercept.stats K3S_SANDBOX_FAKES="$fakes" node "$dist/k3s-sandbox.cjs" up --mode sandboxed-node --wait-node >/tmp/up.out 2>&1 || { cat /tmp/up.out; exit 1; }
 ready_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 sleep 20
 supervisor=$(cat /run/k3s-sandbox/supervisor.pid)

@@ -17,14 +17,14 @@ NODE=k3s-sandbox-simulated
 runner="$1"
 
 start="$(now)"
-node "$DIST/k3s-sandbox.mjs" up --mode control-plane >/tmp/up.log
+node "$DIST/k3s-sandbox.cjs" up --mode control-plane >/tmp/up.log
 until kubectl get serviceaccount default >/dev/null 2>&1; do sleep 0.2; done
 echo "API server ready in $(elapsed "$start" "$(now)") s (k3s-sandbox up, then the default ServiceAccount); $(nproc) CPUs"
 
 case "$runner" in
   simnode)
     # shellcheck disable=SC2086 # SIMNODE_NODE_FLAGS: node's own flags, word-split on purpose.
-    node $SIMNODE_NODE_FLAGS "$DIST/k3s-sandbox.mjs" simulate-node --kubeconfig "$KUBECONFIG" --node-name "$NODE" \
+    node $SIMNODE_NODE_FLAGS "$DIST/k3s-sandbox.cjs" simulate-node --kubeconfig "$KUBECONFIG" --node-name "$NODE" \
       --max-pods "$MAX_PODS" >/tmp/simnode.log 2>&1 &
     pid=$!
     wait_node_ready "$NODE"

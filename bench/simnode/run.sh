@@ -19,7 +19,7 @@ FIXTURES_BIN="${BENCH_FIXTURES_BIN:-$FIXTURES_BIN}"
 . "$here/measure.bash"
 
 main() {
-  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
+  require_built "$DIST/k3s-sandbox.cjs" 'npm run build'
   require_built "$FIXTURES_BIN/k3s-upstream" 'bash test/fixtures/k3s-upstream/build.sh'
   CLUSTER_DIR="$(mktemp -d /tmp/simnode-bench.XXXXXX)"
   KWOK_PID=

@@ -49,7 +49,7 @@ run_round() {
 }
 
 main() {
-  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
+  require_built "$DIST/k3s-sandbox.cjs" 'npm run build'
   require_built "$FIXTURES_BIN/k3s-upstream" 'bash test/fixtures/k3s-upstream/build.sh'
   require_built "$KWOK" 'GOBIN=/tmp/kwok-build/bin go install sigs.k8s.io/kwok/cmd/kwok@v0.7.0'
   # A round runs this snapshot of the bundle, so a rebuild meanwhile cannot swap files under it.

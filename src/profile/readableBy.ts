@@ -45,10 +45,10 @@ function blockerOf(user: Pick<TargetUser, 'uid' | 'gid'>, path: string): { path:
 
 /** The files a child running `mainScript` loads: the script and, for the bundle, the chunks beside it. */
 function filesOf(mainScript: string): string[] {
-  if (!mainScript.endsWith('.mjs')) return [mainScript];
+  if (!mainScript.endsWith('.cjs')) return [mainScript];
   let siblings: string[] = [];
   try {
-    siblings = readdirSync(dirname(mainScript)).filter((name) => name.endsWith('.mjs')).map((name) => join(dirname(mainScript), name));
+    siblings = readdirSync(dirname(mainScript)).filter((name) => name.endsWith('.cjs')).map((name) => join(dirname(mainScript), name));
   } catch {
     // The directory is not listable even for root: the script alone.
   }

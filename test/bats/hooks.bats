@@ -5,7 +5,7 @@ load '../lib/common'
 load '../fixtures/install/bats-helpers'
 
 setup_file() {
-  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
+  require_built "$DIST/k3s-sandbox.cjs" 'npm run build'
   require_built "$FIXTURES_BIN/k3s-double" test/fixtures/build-all.sh
 }
 

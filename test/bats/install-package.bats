@@ -9,7 +9,7 @@ load '../fixtures/install/bats-helpers'
 TGZ="$REPO_ROOT/build/package/devcontainer-feature-k3s-sandbox.tgz"
 
 setup_file() {
-  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
+  require_built "$DIST/k3s-sandbox.cjs" 'npm run build'
   node "$REPO_ROOT/scripts/package.mjs" --no-build >/dev/null 2>&1 || { echo "npm run package failed" >&2; return 1; }
 }
 
@@ -28,7 +28,7 @@ packaged_scenario() {
   run tar -tf "$TGZ"
   [ "$status" -eq 0 ]
   for entry in ./devcontainer-feature.json ./install.sh ./NOTES.md ./hooks/entrypoint.sh ./hooks/post-start.sh \
-    ./hooks/session-start.sh ./dist/k3s-sandbox.mjs ./dist/x86_64/k3s-sandbox-intercept ./dist/x86_64/k3s-sandbox-supervise \
+    ./hooks/session-start.sh ./dist/k3s-sandbox.cjs ./dist/x86_64/k3s-sandbox-intercept ./dist/x86_64/k3s-sandbox-supervise \
     ./dist/aarch64/k3s-sandbox-intercept ./dist/aarch64/k3s-sandbox-supervise ./interceptor/Makefile ./supervisor/Makefile; do
     grep -qxF "$entry" <<<"$output" || { echo "missing $entry"; return 1; }
   done
@@ -38,8 +38,8 @@ packaged_scenario() {
 @test "package: the bootstrapper's chunks travel with its entry, and the interceptor's fuzz target stays out" {
   run tar -tf "$TGZ"
   [ "$status" -eq 0 ]
-  grep -qE '^\./dist/k3s-sandbox-chunk-[A-Z0-9]+\.mjs$' <<<"$output"
-  [ "$(grep -cE '^\./dist/k3s-sandbox-chunk-' <<<"$output")" -eq "$(find "$DIST" -maxdepth 1 -name 'k3s-sandbox-chunk-*.mjs' | wc -l)" ]
+  grep -qE '^\./dist/k3s-sandbox-chunk-[A-Z0-9]+\.cjs$' <<<"$output"
+  [ "$(grep -cE '^\./dist/k3s-sandbox-chunk-' <<<"$output")" -eq "$(find "$DIST" -maxdepth 1 -name 'k3s-sandbox-chunk-*.cjs' | wc -l)" ]
   ! grep -q '^\./interceptor/fuzz' <<<"$output"
 }
 

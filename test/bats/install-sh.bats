@@ -6,7 +6,7 @@ load '../lib/common'
 load '../fixtures/install/bats-helpers'
 
 setup_file() {
-  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
+  require_built "$DIST/k3s-sandbox.cjs" 'npm run build'
   require_built "$FIXTURES_BIN/k3s-double" test/fixtures/build-all.sh
 }
 
@@ -26,14 +26,14 @@ setup_file() {
     VERSION=v1.33.5+k3s1 BINARYPATH="$W/k3s-airgap" MODE=control-plane AUTOSTART=false "$REPO_ROOT/install.sh"'
   echo "$output"
   [ "$status" -eq 0 ]
-  for path in share/k3s-sandbox/k3s-sandbox.mjs share/k3s-sandbox/bin/k3s-sandbox-intercept \
+  for path in share/k3s-sandbox/k3s-sandbox.cjs share/k3s-sandbox/bin/k3s-sandbox-intercept \
     share/k3s-sandbox/bin/k3s-sandbox-supervise share/k3s-sandbox/hooks/entrypoint.sh \
     share/k3s-sandbox/hooks/post-start.sh share/k3s-sandbox/hooks/session-start.sh; do
     [[ "$output" == *"placed /usr/local/$path 755"* ]]
   done
   [[ "$output" == *"placed /usr/local/etc/k3s-sandbox/config.json 644"* ]]
   [[ "$output" == *"placed /usr/local/bin/k3s 755"* ]]
-  [[ "$output" == *"placed /usr/local/bin/k3s-sandbox 777 /usr/local/share/k3s-sandbox/k3s-sandbox.mjs"* ]]
+  [[ "$output" == *"placed /usr/local/bin/k3s-sandbox 777 /usr/local/share/k3s-sandbox/k3s-sandbox.cjs"* ]]
   [[ "$output" == *"placed /usr/local/bin/kubectl 777 /usr/local/bin/k3s"* ]]
   [[ "$output" != *LEFTOVER* ]]
   [[ "$output" == *'config: {"version":"v1.33.5+k3s1","mode":"control-plane","autoStart":false,"binaryPath":"'*'/k3s-airgap"}'* ]]

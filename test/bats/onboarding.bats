@@ -9,7 +9,7 @@ TGZ="$REPO_ROOT/build/package/devcontainer-feature-k3s-sandbox.tgz"
 WORKFLOW="$REPO_ROOT/.github/workflows/release.yml"
 
 setup_file() {
-  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
+  require_built "$DIST/k3s-sandbox.cjs" 'npm run build'
   node "$REPO_ROOT/scripts/package.mjs" --no-build >/dev/null 2>&1 || { echo "npm run package failed" >&2; return 1; }
 }
 
@@ -63,11 +63,11 @@ ghcr_scenario() {
   local target="$WS/.devcontainer/k3s-sandbox"
   diff <(tar -tf "$TGZ" | sed 's|^\./||' | grep -v -e '/$' -e '^$' | sort) <(cd "$target" && find . ! -type d | sed 's|^\./||' | sort)
   [ "$(jq -r .id "$target/devcontainer-feature.json")" = k3s-sandbox ]
-  [ -x "$target/install.sh" ] && [ -x "$target/hooks/claude-setup.sh" ] && [ -f "$target/dist/k3s-sandbox.mjs" ]
+  [ -x "$target/install.sh" ] && [ -x "$target/hooks/claude-setup.sh" ] && [ -f "$target/dist/k3s-sandbox.cjs" ]
   [ -x "$target/dist/x86_64/k3s-sandbox-supervise" ] && [ -x "$target/dist/aarch64/k3s-sandbox-intercept" ]
   run env K3S_SANDBOX_FEATURE_TGZ="$BATS_TEST_TMPDIR/missing.tgz" sh "$WS/.devcontainer/stage-feature.sh"
   [ "$status" -ne 0 ]
-  [ -f "$target/devcontainer-feature.json" ] && [ -f "$target/dist/k3s-sandbox.mjs" ]
+  [ -f "$target/devcontainer-feature.json" ] && [ -f "$target/dist/k3s-sandbox.cjs" ]
   # Staged files take the time of staging, not the package's: a source edited a minute ago, before the staging,
   # does not make a package built last year stale.
   mkdir -p "$BATS_TEST_TMPDIR/old" && tar -xf "$TGZ" -C "$BATS_TEST_TMPDIR/old"

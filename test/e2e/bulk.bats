@@ -7,7 +7,7 @@ COLD_STARTS=50
 
 setup_file() {
   [ "${K3S_SANDBOX_BULK:-}" = 1 ] || return 0
-  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
+  require_built "$DIST/k3s-sandbox.cjs" 'npm run build'
 }
 
 @test "50 cold starts in gVisor all reach ready" {
@@ -17,7 +17,7 @@ setup_file() {
 exec 2>&1
 cp '$FIXTURES_BIN/k3s-double' /usr/local/bin/k3s
 export K3S_SANDBOX_BIN_DIR='$FIXTURES_BIN' K3S_DOUBLE_READY_DELAY=300ms
-node '$DIST/k3s-sandbox.mjs' up 2>/dev/null
+node '$DIST/k3s-sandbox.cjs' up 2>/dev/null
 kubectl --kubeconfig /root/.kube/config get --raw /readyz"
   for i in $(seq "$COLD_STARTS"); do
     run gvisor_script "$script"

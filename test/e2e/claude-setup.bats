@@ -12,7 +12,7 @@ TGZ="$REPO_ROOT/build/package/devcontainer-feature-k3s-sandbox.tgz"
 LOCAL_BUDGET_SECONDS=60
 
 setup_file() {
-  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
+  require_built "$DIST/k3s-sandbox.cjs" 'npm run build'
   require_built "$FIXTURES_BIN/k3s-double" test/fixtures/build-all.sh
   node "$REPO_ROOT/scripts/package.mjs" --no-build >/dev/null 2>&1 || { echo "npm run package failed" >&2; return 1; }
 }

@@ -4,7 +4,7 @@
 load '../lib/common'
 
 setup_file() {
-  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
+  require_built "$DIST/k3s-sandbox.cjs" 'npm run build'
   require_built "$FIXTURES_BIN/k3s-double" test/fixtures/build-all.sh
   require_built "$FIXTURES_BIN/k3s-sandbox-supervise" test/fixtures/build-all.sh
 }
@@ -14,7 +14,7 @@ setup_file() {
     exec 2>&1
     cp '$FIXTURES_BIN/k3s-double' /usr/local/bin/k3s
     export K3S_SANDBOX_BIN_DIR='$FIXTURES_BIN' K3S_DOUBLE_READY_DELAY=100ms
-    ks() { node '$DIST/k3s-sandbox.mjs' \"\$@\"; }
+    ks() { node '$DIST/k3s-sandbox.cjs' \"\$@\"; }
     ks up >/dev/null
     kill -9 \"\$(cat /run/k3s-sandbox/supervisor.pid)\"
     sleep 0.5
@@ -54,7 +54,7 @@ setup_file() {
     grep -l k3s-sandbox /root/.bashrc /home/dev/.bashrc /root/.kube/config /home/dev/.kube/config 2>/dev/null | sed 's/^/MENTION /' || true
     echo \"dev bashrc keeps: \$(tail -n 1 /home/dev/.bashrc)\"
     echo '--- again'
-    node '$DIST/k3s-sandbox.mjs' uninstall --user dev"
+    node '$DIST/k3s-sandbox.cjs' uninstall --user dev"
   echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == *"before: "[1-9]" "[1-9]* ]]

@@ -167,7 +167,7 @@ HELPERS
     export K3S_SANDBOX_DATA_DIR='$work/data' K3S_SANDBOX_HTTPS_PORT=$port HOME='$work/home' K3S_SANDBOX_CONFIG='$work/none.json'
     echo '{}' >'$work/none.json'
     # --no-wait: nothing is published, so no home directory of this machine is written.
-    node '$DIST/k3s-sandbox.mjs' up --mode sandboxed-node --no-wait >'$work/out' 2>'$work/err' || { cat '$work/out' '$work/err'; exit 1; }
+    node '$DIST/k3s-sandbox.cjs' up --mode sandboxed-node --no-wait >'$work/out' 2>'$work/err' || { cat '$work/out' '$work/err'; exit 1; }
     cat '$work/out'; grep -E 'binds in|fakes' '$work/err' || true
     for i in \$(seq 100); do grep -q 'k3s is up and running' '$work/log/k3s.log' 2>/dev/null && break; sleep 0.1; done
     grep -E 'k3s is up and running|Failed to start ContainerManager' '$work/log/k3s.log'
@@ -176,7 +176,7 @@ HELPERS
     echo \"k3s namespace differs: \$([ \"\$(readlink /proc/\$pid/ns/mnt)\" != \"\$(readlink /proc/self/ns/mnt)\" ] && echo yes)\"
     echo \"this namespace sees panic: \$(cat /proc/sys/kernel/panic)\"
     echo \"interceptors: \$(for p in /proc/[0-9]*; do readlink \$p/exe; done 2>/dev/null | grep -c 'k3s-sandbox-intercept\$' || true)\"
-    node '$DIST/k3s-sandbox.mjs' down >/dev/null 2>&1
+    node '$DIST/k3s-sandbox.cjs' down >/dev/null 2>&1
   "
   echo "$output"
   rm -rf "$work"

@@ -10,7 +10,7 @@
 load '../lib/common'
 
 setup_file() {
-  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
+  require_built "$DIST/k3s-sandbox.cjs" 'npm run build'
   require_built "$FIXTURES_BIN/k3s-upstream" test/fixtures/k3s-upstream/build.sh
   require_built "$FIXTURES_BIN/helm" test/fixtures/helm/build.sh
   require_built "$FIXTURES_BIN/k3s-sandbox-supervise" test/fixtures/build-all.sh

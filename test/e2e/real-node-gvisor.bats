@@ -7,7 +7,7 @@
 load '../lib/common'
 
 setup_file() {
-  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
+  require_built "$DIST/k3s-sandbox.cjs" 'npm run build'
   require_built "$FIXTURES_BIN/k3s-upstream" test/fixtures/k3s-upstream/build.sh
   require_built "$FIXTURES_BIN/images/pause.tar" test/fixtures/images/build.sh
   require_built "$FIXTURES_BIN/images/busybox.tar" test/fixtures/images/build.sh
@@ -23,7 +23,7 @@ mkdir -p /var/lib/rancher/k3s/agent/images
 cp '$FIXTURES_BIN/images/pause.tar' '$FIXTURES_BIN/images/busybox.tar' /var/lib/rancher/k3s/agent/images/
 FB='$FIXTURES_BIN'
 export K3S_SANDBOX_K3S='$FIXTURES_BIN/k3s-upstream' K3S_SANDBOX_BIN_DIR='$FIXTURES_BIN' KUBECONFIG=/root/.kube/config
-ks() { node '$DIST/k3s-sandbox.mjs' "\$@"; }
+ks() { node '$DIST/k3s-sandbox.cjs' "\$@"; }
 PRELUDE
   cat <<'HELPERS'
 log_line() { grep -m1 -E "$1" /var/log/k3s-sandbox/k3s.log | cut -c1-400; }
@@ -182,7 +182,7 @@ drop() { setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin \"\$@\"; }
 mount -t tmpfs cgroup /sys/fs/cgroup
 for c in cpu cpuacct cpuset memory pids; do mkdir /sys/fs/cgroup/\$c; mount -t cgroup -o \$c cgroup /sys/fs/cgroup/\$c; done
 touch /dev/kmsg; mount --bind /dev/null /dev/kmsg
-rc=0; drop timeout 300 node \"$DIST/k3s-sandbox.mjs\" up --mode sandboxed-node --wait-node >/tmp/up.out 2>&1 || rc=\$?
+rc=0; drop timeout 300 node \"$DIST/k3s-sandbox.cjs\" up --mode sandboxed-node --wait-node >/tmp/up.out 2>&1 || rc=\$?
 echo \"up rc: \$rc\"
 grep -E 'ready in|wait' /tmp/up.out | cut -c1-300
 grep -o 'the fakes cannot be mounted here ([^)]*)' /tmp/up.out || true

@@ -7,7 +7,7 @@ load '../lib/common'
 load '../lib/isolated-node'
 
 setup_file() {
-  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
+  require_built "$DIST/k3s-sandbox.cjs" 'npm run build'
   require_built "$FIXTURES_BIN/k3s-upstream" test/fixtures/k3s-upstream/build.sh
   require_built "$FIXTURES_BIN/images/busybox.tar" test/fixtures/images/build.sh
   require_built "$FIXTURES_BIN/helm" test/fixtures/helm/build.sh
@@ -26,7 +26,7 @@ bridge_conflist >\$D/agent/etc/cni/net.d/10-bridge.conflist
 printf '#!/bin/sh\nexec %s "\$@" --flannel-backend=none --kubelet-arg=cgroup-root=/%s\n' '$FIXTURES_BIN/k3s-upstream' "\$ISOLATED_CGROUP" >/run/k3s-wrapper
 chmod +x /run/k3s-wrapper
 export K3S_SANDBOX_K3S=/run/k3s-wrapper K3S_SANDBOX_BIN_DIR='$FIXTURES_BIN' KUBECONFIG=/root/.kube/config
-ks() { node '$DIST/k3s-sandbox.mjs' "\$@"; }
+ks() { node '$DIST/k3s-sandbox.cjs' "\$@"; }
 helm() { '$FIXTURES_BIN/helm' "\$@"; }
 CHART='$REPO_ROOT/test/fixtures/charts/busybox-web'
 seconds_since() { awk "BEGIN { print \$(date +%s.%N) - \$1 }"; }

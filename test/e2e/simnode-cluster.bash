@@ -68,7 +68,7 @@ start_cluster() {
 # its pid goes to SIMNODE_PID and CLUSTER_DIR/simnode.pid (bats runs each test in its own subshell).
 start_simnode() {
   # shellcheck disable=SC2086 # SIMNODE_NODE_FLAGS: node's own flags, word-split on purpose (bench only).
-  nsenter -t "$NETNS_PID" -n node ${SIMNODE_NODE_FLAGS:-} "$DIST/k3s-sandbox.mjs" simulate-node --kubeconfig "$CLUSTER_DIR/kubeconfig" "$@" \
+  nsenter -t "$NETNS_PID" -n node ${SIMNODE_NODE_FLAGS:-} "$DIST/k3s-sandbox.cjs" simulate-node --kubeconfig "$CLUSTER_DIR/kubeconfig" "$@" \
     >>"$CLUSTER_DIR/simnode.log" 2>&1 3>&- &
   SIMNODE_PID=$!
   echo "$SIMNODE_PID" >"$CLUSTER_DIR/simnode.pid"

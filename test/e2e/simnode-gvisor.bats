@@ -7,7 +7,7 @@
 load '../lib/common'
 
 setup_file() {
-  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
+  require_built "$DIST/k3s-sandbox.cjs" 'npm run build'
   require_built "$FIXTURES_BIN/k3s-upstream" test/fixtures/k3s-upstream/build.sh
   require_built "$FIXTURES_BIN/helm" test/fixtures/helm/build.sh
   require_built "$FIXTURES_BIN/k3s-sandbox-supervise" test/fixtures/build-all.sh
@@ -61,7 +61,7 @@ passed() {
   [[ "$output" == *'{"name":"k3s-sandbox-simulated","state":"running","nodeReady":true,"starts":1}'* ]]
   [[ "$output" == *"simnode processes: 2"* ]] # its supervisor and the controller
   [[ "$output" == *"$FIXTURES_BIN/k3s-sandbox-supervise --log /var/log/k3s-sandbox/simnode.log --status /run/k3s-sandbox/simnode.status.json --pidfile /run/k3s-sandbox/simnode.pid"* ]]
-  [[ "$output" == *"--max-semi-space-size=1 --lite-mode $DIST/k3s-sandbox.mjs simulate-node --kubeconfig /run/k3s-sandbox/k3s.yaml --node-name k3s-sandbox-simulated"* ]]
+  [[ "$output" == *"--max-semi-space-size=1 --lite-mode $DIST/k3s-sandbox.cjs simulate-node --kubeconfig /run/k3s-sandbox/k3s.yaml --node-name k3s-sandbox-simulated"* ]]
   [[ "$output" == *"simnode files: [simnode.json simnode.pid simnode.status.json ]"* ]]
 }
 

@@ -9,7 +9,7 @@ load 'simnode-cluster'
 NODE=k3s-sandbox-simulated
 
 setup_file() {
-  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
+  require_built "$DIST/k3s-sandbox.cjs" 'npm run build'
   require_built "$FIXTURES_BIN/k3s-upstream" 'bash test/fixtures/k3s-upstream/build.sh'
   export CLUSTER_DIR NETNS_PID
   start_cluster "$(mktemp -d "${BATS_RUN_TMPDIR:-/tmp}/simnode-cluster.XXXXXX")"

@@ -5,7 +5,7 @@
 
 # require_double_built: setup_file's check that the bundle, the double and the supervisor are built.
 require_double_built() {
-  require_built "$DIST/k3s-sandbox.mjs" 'npm run build'
+  require_built "$DIST/k3s-sandbox.cjs" 'npm run build'
   require_built "$FIXTURES_BIN/k3s-double" test/fixtures/build-all.sh
   require_built "$FIXTURES_BIN/k3s-sandbox-supervise" test/fixtures/build-all.sh
 }
@@ -21,7 +21,7 @@ exec 2>&1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 cp '$FIXTURES_BIN/k3s-double' /usr/local/bin/k3s
 export K3S_SANDBOX_BIN_DIR='$FIXTURES_BIN' K3S_DOUBLE_READY_DELAY=300ms
-BUNDLE='$DIST/k3s-sandbox.mjs'
+BUNDLE='$DIST/k3s-sandbox.cjs'
 PRELUDE
   cat <<'HELPERS'
 ks() { node "$BUNDLE" "$@"; }

@@ -19,7 +19,7 @@ use_checkout() {
   ln -sfn "$FIXTURES_BIN/helm" /usr/local/bin/helm
 }
 
-ks() { node "$DIST/k3s-sandbox.mjs" "$@"; }
+ks() { node "$DIST/k3s-sandbox.cjs" "$@"; }
 
 # argv[0] of every process that is ours: the supervisor, the interceptor, k3s (K3S, or installed).
 our_processes() {

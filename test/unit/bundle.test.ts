@@ -1,14 +1,14 @@
 /**
  * The code-split bootstrapper (scripts/bundle.mjs, src/lazy.ts): the hot commands (`--help`, `status`, `env`, a warm
- * `up`) open few files, because each module file costs Node's ESM loader about 18 syscalls, slow in gVisor
- * (BENCHMARKS.md, "Bootstrapper"). Checked on esbuild's metafile of a real build: the files the entry loads
- * statically, and what they hold.
+ * `up`) open few files, because each file costs Node's loader a resolve, a read and a compile, slow in gVisor
+ * (BENCHMARKS.md, "Bootstrapper"). Checked on a real build: the files the entry loads when Node runs it, and what
+ * esbuild's metafile says they hold.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { test } from 'node:test';
 
 interface Metafile {
@@ -23,24 +23,22 @@ function build(): { metafile: Metafile; dir: string } {
   return { metafile, dir };
 }
 
-/** The output files a file loads before it runs: it and its static imports, transitively (as written on disk). */
-function staticClosure(dir: string, entry: string): string[] {
-  const seen = new Set<string>();
-  const visit = (name: string): void => {
-    if (seen.has(name)) return;
-    seen.add(name);
-    const code = readFileSync(join(dir, name), 'utf8');
-    // Static imports only: `import{..}from"./x.mjs"` and bare `import"./x.mjs"`, not `import("./x.mjs")`.
-    for (const match of code.matchAll(/import(?:\{[^}]*\}from|\s*)"\.\/([^"]+\.mjs)"/g)) visit(match[1]);
-  };
-  visit(entry);
-  return [...seen];
+/**
+ * The output files the entry loads before any command runs: `--help` run by Node, with a preload that lists, at exit,
+ * the bundle's files in Node's module cache (CommonJS: what is required statically loads before the entry runs).
+ */
+function loadedByEntry(dir: string): string[] {
+  const list = join(dir, 'loaded.json');
+  const recorder = join(dir, 'record-loaded.cjs');
+  writeFileSync(recorder, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, JSON.stringify(Object.keys(require.cache))));\n`);
+  execFileSync(process.execPath, ['--require', recorder, join(dir, 'k3s-sandbox.cjs'), '--help'], { encoding: 'utf8' });
+  return (JSON.parse(readFileSync(list, 'utf8')) as string[]).filter((file) => dirname(file) === dir && file !== recorder).map((file) => basename(file));
 }
 
 test('bundle: the entry loads at most three files, and they hold every hot command and nothing heavy', () => {
   const { metafile, dir } = build();
   try {
-    const closure = staticClosure(dir, 'k3s-sandbox.mjs');
+    const closure = loadedByEntry(dir);
     const inputs = Object.entries(metafile.outputs)
       .filter(([file]) => closure.includes(basename(file)))
       .flatMap(([, output]) => Object.keys(output.inputs));

@@ -195,13 +195,13 @@ test('the child refuses to work as any uid or group but the ones the task is for
   assert.deepEqual(readdirSync(user.home), []);
 });
 
-/** A bootstrapper entry at `dir`/cli.mjs that imports a chunk beside it, as the bundle does; root-owned, world-readable. */
+/** A bootstrapper entry at `dir`/cli.cjs that requires a chunk beside it, as the bundle does; root-owned, world-readable. */
 function bootstrapperIn(dir: string): { entry: string; chunk: string } {
   mkdirSync(dir, { recursive: true, mode: 0o755 });
-  const entry = join(dir, 'cli.mjs');
-  const chunk = join(dir, 'cli-chunk-x.mjs');
-  writeFileSync(chunk, 'export const ok = true;\n', { mode: 0o644 });
-  writeFileSync(entry, "import './cli-chunk-x.mjs';\nprocess.stdout.write('{\"changed\":[],\"warnings\":[]}');\n", { mode: 0o644 });
+  const entry = join(dir, 'cli.cjs');
+  const chunk = join(dir, 'cli-chunk-x.cjs');
+  writeFileSync(chunk, 'exports.ok = true;\n', { mode: 0o644 });
+  writeFileSync(entry, "require('./cli-chunk-x.cjs');\nprocess.stdout.write('{\"changed\":[],\"warnings\":[]}');\n", { mode: 0o644 });
   return { entry, chunk };
 }
 
@@ -237,6 +237,6 @@ test('a bundle chunk the user cannot read beside a readable entry: the error nam
 
 test("a child node itself fails to start (no such script): the error says what was being done and node's error line, not its version", { skip }, async () => {
   const { user } = layout();
-  const missing = join(tempDir('bootstrapper-missing'), 'cli.mjs');
+  const missing = join(tempDir('bootstrapper-missing'), 'cli.cjs');
   await publishFailsWith(user, missing, `writing into ${user.home} as nobody failed: Error: Cannot find module '${missing}'`);
 });
