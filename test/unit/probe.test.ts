@@ -240,15 +240,17 @@ test('probe: a real run on this machine agrees with what node itself sees', asyn
   assert.notEqual(facts.cgroup.version, undefined);
 });
 
+/** Writes `dir`/probe.mts, a script with collectFacts imported from the source and then the `body` lines; returns its path. */
+function probeScript(dir: string, ...body: string[]): string {
+  const script = join(dir, 'probe.mts');
+  writeFileSync(script, [`import { collectFacts } from ${JSON.stringify(join(REPO, 'src/steps/probe.ts'))};`, ...body, ''].join('\n'));
+  return script;
+}
+
 test('probe: a real run inside gVisor (runsc) detects gVisor and the missing kubelet tunables', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'k3s-sandbox-probe-gvisor-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const script = join(dir, 'probe.mts');
-  writeFileSync(
-    script,
-    `import { collectFacts } from ${JSON.stringify(join(REPO, 'src/steps/probe.ts'))};\n` +
-      "process.stdout.write(JSON.stringify(await collectFacts({ dataDir: '/var/lib/rancher/k3s', httpsPort: 6443 })));\n",
-  );
+  const script = probeScript(dir, "process.stdout.write(JSON.stringify(await collectFacts({ dataDir: '/var/lib/rancher/k3s', httpsPort: 6443 })));");
   const run = runInGvisor(t, [process.execPath, '--import', 'tsx', script]);
   if (!run) return;
   const { status, output } = run;
@@ -266,17 +268,14 @@ test('probe: a real run inside gVisor (runsc) detects gVisor and the missing kub
 
 /** A probe script run with collectFacts and a mount scratch dir; prints the mounts fact and what is left mounted. */
 function mountProbeScript(dir: string): string {
-  const script = join(dir, 'probe.mts');
-  writeFileSync(
-    script,
-    `import { readFileSync } from 'node:fs';\n` +
-      `import { collectFacts } from ${JSON.stringify(join(REPO, 'src/steps/probe.ts'))};\n` +
-      `const before = readFileSync('/proc/self/mountinfo', 'utf8').split('\\n').length;\n` +
-      `const facts = await collectFacts({ dataDir: '/var/lib/rancher/k3s', httpsPort: 6443, checkPort: false, mountScratch: ${JSON.stringify(join(dir, 'scratch'))} });\n` +
-      `const after = readFileSync('/proc/self/mountinfo', 'utf8').split('\\n').length;\n` +
-      "process.stdout.write(JSON.stringify({ mounts: facts.mounts, lastCap: facts.lastCap, leftMounted: after - before, ms: facts.durationMs }));\n",
+  return probeScript(
+    dir,
+    "import { readFileSync } from 'node:fs';",
+    "const before = readFileSync('/proc/self/mountinfo', 'utf8').split('\\n').length;",
+    `const facts = await collectFacts({ dataDir: '/var/lib/rancher/k3s', httpsPort: 6443, checkPort: false, mountScratch: ${JSON.stringify(join(dir, 'scratch'))} });`,
+    "const after = readFileSync('/proc/self/mountinfo', 'utf8').split('\\n').length;",
+    'process.stdout.write(JSON.stringify({ mounts: facts.mounts, lastCap: facts.lastCap, leftMounted: after - before, ms: facts.durationMs }));',
   );
-  return script;
 }
 
 test('probe: mount capability in real gVisor: tmpfs, overlay and bind mount, namespaces do not isolate; nothing left mounted', (t) => {
@@ -313,15 +312,12 @@ test('probe: without a scratch dir or CAP_SYS_ADMIN nothing is mounted and the f
 
 /** A probe script: collectFacts over `root` (a fixture tree) with the real iptables-legacy; prints its kube-proxy fact. */
 function netfilterProbeScript(dir: string, root: string): string {
-  const script = join(dir, 'probe.mts');
-  writeFileSync(
-    script,
-    `import { collectFacts } from ${JSON.stringify(join(REPO, 'src/steps/probe.ts'))};\n` +
-      `const root = ${JSON.stringify(root)};\n` +
-      "const facts = await collectFacts({ procRoot: root + '/proc', sysRoot: root + '/sys', devRoot: root + '/dev', binDirs: ['/usr/sbin', '/sbin'], dataDir: root + '/data', httpsPort: 6443, checkPort: false });\n" +
-      'process.stdout.write(JSON.stringify({ kubeProxyIptables: facts.kubeProxyIptables, gvisor: facts.gvisor, ms: facts.durationMs }));\n',
+  return probeScript(
+    dir,
+    `const root = ${JSON.stringify(root)};`,
+    "const facts = await collectFacts({ procRoot: root + '/proc', sysRoot: root + '/sys', devRoot: root + '/dev', binDirs: ['/usr/sbin', '/sbin'], dataDir: root + '/data', httpsPort: 6443, checkPort: false });",
+    'process.stdout.write(JSON.stringify({ kubeProxyIptables: facts.kubeProxyIptables, gvisor: facts.gvisor, ms: facts.durationMs }));',
   );
-  return script;
 }
 
 /** gVisor's uname and CAP_NET_RAW (runsc --net-raw), so the probe tries kube-proxy's netfilter with the real iptables-legacy. */
@@ -335,16 +331,14 @@ function gvisorNetRawTree(): string {
 test('probe: in real gVisor with --net-raw, iptables-legacy cannot hold kube-proxy\'s rules: the fact names -m comment, conntrack and mangle', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'k3s-sandbox-probe-netfilter-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const script = join(dir, 'probe.mts');
-  writeFileSync(
-    script,
-    `import { collectFacts } from ${JSON.stringify(join(REPO, 'src/steps/probe.ts'))};\n` +
-      // Without iptables-legacy on the search path the netfilter test is skipped: the first run warms up, the second is timed.
-      "const without = () => collectFacts({ dataDir: '/var/lib/rancher/k3s', httpsPort: 6443, checkPort: false, binDirs: [] });\n" +
-      "await without();\n" +
-      "const withoutMs = (await without()).durationMs;\n" +
-      "const facts = await collectFacts({ dataDir: '/var/lib/rancher/k3s', httpsPort: 6443, checkPort: false });\n" +
-      "process.stdout.write(JSON.stringify({ kubeProxyIptables: facts.kubeProxyIptables, ms: facts.durationMs, withoutMs }));\n",
+  const script = probeScript(
+    dir,
+    // Without iptables-legacy on the search path the netfilter test is skipped: the first run warms up, the second is timed.
+    "const without = () => collectFacts({ dataDir: '/var/lib/rancher/k3s', httpsPort: 6443, checkPort: false, binDirs: [] });",
+    'await without();',
+    'const withoutMs = (await without()).durationMs;',
+    "const facts = await collectFacts({ dataDir: '/var/lib/rancher/k3s', httpsPort: 6443, checkPort: false });",
+    'process.stdout.write(JSON.stringify({ kubeProxyIptables: facts.kubeProxyIptables, ms: facts.durationMs, withoutMs }));',
   );
   const run = runInGvisor(t, [process.execPath, '--import', 'tsx', script], { netRaw: true });
   if (!run) return;

@@ -52,10 +52,7 @@ const STATUS_NAMING_A_PROCESS_NOT_OURS = JSON.stringify({ state: 'running', supe
 
 test('status: a status file naming a live process that is not ours (this test runner) is not running', async () => {
   const ctx = context();
-  writeFileSync(
-    ctx.paths.statusFile,
-    STATUS_NAMING_A_PROCESS_NOT_OURS,
-  );
+  writeFileSync(ctx.paths.statusFile, STATUS_NAMING_A_PROCESS_NOT_OURS);
   const health = await inspect(ctx.paths);
   assert.equal(health.supervisorPid, undefined);
   assert.equal(health.healthy, false);
@@ -127,10 +124,7 @@ test('inspect opens /readyz before its /proc checks when status.json says k3s ru
     const address = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
     writeFileSync(identityCacheFile(ctx.paths), JSON.stringify({ server: address, ca: cert, cert, key, source: kubeconfig, stamp: fileStamp(kubeconfig) }));
     // Says running, but names a process that is not ours (this test runner, another boot).
-    writeFileSync(
-      ctx.paths.statusFile,
-      STATUS_NAMING_A_PROCESS_NOT_OURS,
-    );
+    writeFileSync(ctx.paths.statusFile, STATUS_NAMING_A_PROCESS_NOT_OURS);
     const health = await inspect(ctx.paths);
     assert.equal(health.supervisorPid, undefined);
     assert.equal(health.ready, null);
